@@ -1,0 +1,51 @@
+# pg_exporter: PostgreSQL extension whose background worker serves Prometheus metrics.
+# Build with PGXS: make && make install && make installcheck
+
+MODULE_big = pg_exporter
+EXTENSION  = pg_exporter
+DATA       = pg_exporter--1.0.sql
+PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
+
+SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
+OBJS  = $(SRCS:.cpp=.o)
+
+REGRESS      = setup sql_interface guc collectors
+REGRESS_OPTS = --temp-instance=./tmp_check_regress --temp-config=./test/regress.conf
+TAP_TESTS    = 1
+
+PG_CONFIG ?= pg_config
+
+# PostgreSQL headers as system headers: their unused parameters and `register`
+# would otherwise drown our own -Wextra warnings.
+PG_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
+PROM_CFLAGS := $(shell pkg-config --cflags prometheus-cpp-core)
+PROM_LIBS   := $(shell pkg-config --libs prometheus-cpp-core)
+
+PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS)
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
+# gcc -shared links the module: libstdc++ is not added for us.
+SHLIB_LINK += $(PROM_LIBS) -lstdc++
+
+EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+# Debian's PGXS would also compile every .cpp to JIT bitcode with clang-14 and
+# without our flags; a metrics worker gains nothing from JIT inlining.
+override with_llvm = no
+include $(PGXS)
+
+-include $(SRCS:.cpp=.d)
+
+# Unit tests of the parts that include no PostgreSQL header (HTTP parser,
+# /proc parsers, exposition helpers), run before the cluster tests.
+UNIT_SRCS := test/unit/main.cpp $(sort $(wildcard test/unit/*_test.cpp))
+UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp))
+test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) test/unit/unit.h
+	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
+	    -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS)
+
+unitcheck: test/unit/all_tests.bin
+	./test/unit/all_tests.bin
+
+installcheck: unitcheck
+.PHONY: unitcheck

@@ -1,0 +1,60 @@
+// The collector interface. A collector is one self-contained file that defines
+// `extern const collectors::Collector <name>_collector = {...};` and one line
+// `COLLECTOR(<name>)` in collectors/list.def.
+//
+// Collectors are pure C++: they read the database only through ctx.query()
+// (guarded SPI), and emit samples into a metrics::Sink. They may throw
+// (pgx::PgError, std::exception): the scrape drops everything that collector
+// emitted, marks it failed, and goes on with the others.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/sink.h"
+#include "pg/result.h"
+
+namespace collectors {
+
+struct Context {
+  int server_version = 0;  // server_version_num, e.g. 150004
+  bool in_recovery = false;
+  std::string database;    // the database the SQL runs in
+  // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
+  pgx::ResultSet query(const char* sql) const;
+};
+
+struct Collector {
+  const char* name;
+  const char* description;
+  bool enabled_by_default;
+  bool needs_sql;        // false: runs even when the database is unreachable
+  int min_server_version;  // server_version_num bounds, 0 = unbounded
+  int max_server_version;
+  void (*collect)(const Context& ctx, metrics::Sink& out);
+};
+
+// Every collector in registration order.
+const std::vector<const Collector*>& all();
+const Collector* find(std::string_view name);
+// Whether `c` supports that server version.
+bool supports(const Collector& c, int server_version);
+
+// ---- helpers for the common shape "one row = one label set" ----
+
+struct ColumnMetric {
+  const char* column;   // result column holding the value
+  const char* name;     // metric family name
+  prometheus::MetricType type;
+  const char* help;
+  double scale = 1.0;   // multiply (e.g. 0.001 for ms -> s)
+};
+
+// For each row and each ColumnMetric whose column exists, adds one sample
+// labelled by the label columns. NULL or non-numeric values add no sample
+// (absent, never a made-up 0). Missing label columns are an error.
+void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
+               const std::vector<ColumnMetric>& metrics);
+
+}  // namespace collectors

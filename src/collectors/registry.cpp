@@ -1,0 +1,61 @@
+#include <stdexcept>
+
+#include "collectors/collector.h"
+#include "pg/session.h"
+
+namespace collectors {
+
+#define COLLECTOR(id) extern const Collector id##_collector;
+#include "collectors/list.def"
+#undef COLLECTOR
+
+const std::vector<const Collector*>& all() {
+  // Never destroyed: static destructors run at every backend exit.
+  static const auto* list = new std::vector<const Collector*>{
+#define COLLECTOR(id) &id##_collector,
+#include "collectors/list.def"
+#undef COLLECTOR
+  };
+  return *list;
+}
+
+const Collector* find(std::string_view name) {
+  for (const Collector* c : all()) {
+    if (name == c->name) return c;
+  }
+  return nullptr;
+}
+
+bool supports(const Collector& c, int server_version) {
+  if (c.min_server_version != 0 && server_version < c.min_server_version) return false;
+  if (c.max_server_version != 0 && server_version > c.max_server_version) return false;
+  return true;
+}
+
+pgx::ResultSet Context::query(const char* sql) const { return pgx::query(sql); }
+
+void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
+               const std::vector<ColumnMetric>& metrics) {
+  std::vector<int> label_idx;
+  for (const char* l : label_columns) {
+    int i = rs.column(l);
+    if (i < 0) throw std::runtime_error(std::string("query result has no column ") + l);
+    label_idx.push_back(i);
+  }
+  std::vector<metrics::Label> labels(label_columns.size());
+  for (const ColumnMetric& m : metrics) {
+    int col = rs.column(m.column);
+    if (col < 0) continue;  // this server version has no such column
+    metrics::Family fam = out.family(m.name, m.help, m.type);
+    for (size_t r = 0; r < rs.rows(); r++) {
+      auto v = rs.number(r, static_cast<size_t>(col));
+      if (!v) continue;
+      for (size_t k = 0; k < label_idx.size(); k++) {
+        labels[k] = {label_columns[k], rs.text(r, static_cast<size_t>(label_idx[k]))};
+      }
+      fam.add(labels, *v * m.scale);
+    }
+  }
+}
+
+}  // namespace collectors

@@ -1,0 +1,68 @@
+// What a collector writes its samples into. Pure C++ (prometheus-cpp data model).
+// Families are built fresh for every scrape, so a label set that disappears
+// from the database disappears from the output (no stale series).
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+namespace metrics {
+
+using Label = std::pair<std::string_view, std::string_view>;
+
+class Sink;
+
+// A handle on one family inside a Sink.
+class Family {
+ public:
+  void add(std::initializer_list<Label> labels, double value);
+  void add(const std::vector<Label>& labels, double value);
+  void add(double value) { add({}, value); }
+
+ private:
+  friend class Sink;
+  Family(Sink* sink, size_t index) : sink_(sink), index_(index) {}
+  template <typename It>
+  void add_range(It begin, It end, double value);
+  Sink* sink_;
+  size_t index_;
+};
+
+class Sink {
+ public:
+  // Declares (or finds) a family. Names are checked; a name reused with
+  // another type throws std::invalid_argument.
+  Family gauge(std::string_view name, std::string_view help);
+  Family counter(std::string_view name, std::string_view help);
+  Family untyped(std::string_view name, std::string_view help);
+  Family family(std::string_view name, std::string_view help, prometheus::MetricType type);
+
+  // Moves every family of `other` into this sink, merging same-named ones.
+  void absorb(Sink&& other);
+
+  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
+  std::vector<prometheus::MetricFamily>& families() { return families_; }
+  size_t sample_count() const;
+
+ private:
+  friend class Family;
+  std::vector<prometheus::MetricFamily> families_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// Prometheus name rules: [a-zA-Z_:][a-zA-Z0-9_:]* for metrics,
+// [a-zA-Z_][a-zA-Z0-9_]* (not starting with __) for labels.
+bool valid_metric_name(std::string_view name);
+bool valid_label_name(std::string_view name);
+// Turns arbitrary text (a setting name, say) into a valid name fragment.
+std::string sanitize_name(std::string_view text);
+// HELP text on one line without backslashes the serializer would not escape.
+std::string sanitize_help(std::string_view text);
+
+}  // namespace metrics

@@ -1,0 +1,50 @@
+// A query result copied out of SPI into C++ memory, read by column name.
+// No PostgreSQL header here: collectors include this.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgx {
+
+class ResultSet {
+ public:
+  size_t rows() const { return nrows_; }
+  size_t columns() const { return names_.size(); }
+  const std::string& column_name(size_t c) const { return names_[c]; }
+  // Index of the named column, or -1 when the query has no such column.
+  int column(std::string_view name) const;
+
+  bool is_null(size_t r, size_t c) const { return cell(r, c).offset < 0; }
+  // The text form of a cell; "" for NULL.
+  std::string_view text(size_t r, size_t c) const;
+  // The cell as a number: numeric/int/float text, booleans as 1/0.
+  // NULL or unparsable text gives nullopt (never a silent 0).
+  std::optional<double> number(size_t r, size_t c) const;
+
+  // Building (used by the SPI layer).
+  void reset(size_t ncols);
+  void set_column_name(size_t c, std::string_view name);
+  void add_row();
+  void set_cell(size_t c, const char* value);  // nullptr = NULL
+
+ private:
+  struct Cell {
+    int64_t offset = -1;
+    uint32_t length = 0;
+  };
+  const Cell& cell(size_t r, size_t c) const { return cells_[r * names_.size() + c]; }
+
+  std::vector<std::string> names_;
+  std::vector<Cell> cells_;
+  std::string arena_;
+  size_t nrows_ = 0;
+};
+
+// Parses PostgreSQL's text output of a number or boolean.
+std::optional<double> parse_pg_number(std::string_view text);
+
+}  // namespace pgx

@@ -1,0 +1,204 @@
+#include "pg/session.h"
+
+#include <time.h>
+
+#include "pg/guard.h"
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timeout.h"
+}
+
+namespace pgx {
+
+namespace {
+
+// SPI's result, copied into palloc'd C arrays inside the guard; the C++ copy
+// happens after the guard returns.
+struct RawResult {
+  int ncols;
+  uint64 nrows;
+  char** names;
+  char** values;  // nrows * ncols, NULL for SQL NULL
+};
+
+struct QueryArgs {
+  const char* sql;
+  MemoryContext cxt;
+  RawResult* out;
+};
+
+void run_query(void* p) {
+  auto* a = static_cast<QueryArgs*>(p);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_exporter: SPI_connect failed");
+  int rc = SPI_execute(a->sql, true, 0);
+  if (rc != SPI_OK_SELECT) elog(ERROR, "pg_exporter: query did not return rows (SPI code %d)", rc);
+
+  MemoryContext old = MemoryContextSwitchTo(a->cxt);
+  TupleDesc desc = SPI_tuptable->tupdesc;
+  RawResult* r = a->out;
+  r->ncols = desc->natts;
+  r->nrows = SPI_processed;
+  r->names = static_cast<char**>(palloc(sizeof(char*) * Max(r->ncols, 1)));
+  for (int c = 0; c < r->ncols; c++) r->names[c] = SPI_fname(desc, c + 1);
+  r->values = static_cast<char**>(
+      MemoryContextAllocHuge(a->cxt, sizeof(char*) * Max(r->nrows * r->ncols, (uint64)1)));
+  for (uint64 i = 0; i < r->nrows; i++) {
+    HeapTuple tup = SPI_tuptable->vals[i];
+    for (int c = 0; c < r->ncols; c++) r->values[i * r->ncols + c] = SPI_getvalue(tup, desc, c + 1);
+    if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
+  }
+  MemoryContextSwitchTo(old);
+  SPI_finish();
+}
+
+void delete_context(void* p) { MemoryContextDelete(static_cast<MemoryContext>(p)); }
+
+// Owns the palloc'd copy for the duration of one C++ conversion.
+struct ContextHolder {
+  MemoryContext cxt = nullptr;
+  ~ContextHolder() {
+    if (cxt != nullptr) {
+      GuardError ignored;
+      guarded_call(delete_context, cxt, &ignored);
+    }
+  }
+};
+
+}  // namespace
+
+ResultSet query(const char* sql) {
+  ContextHolder holder;
+  RawResult raw{};
+  guard([&] {
+    holder.cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_exporter query", ALLOCSET_DEFAULT_SIZES);
+  });
+  QueryArgs args{sql, holder.cxt, &raw};
+  guard([&] { run_query(&args); });
+
+  ResultSet rs;
+  rs.reset(static_cast<size_t>(raw.ncols));
+  for (int c = 0; c < raw.ncols; c++) rs.set_column_name(c, raw.names[c]);
+  for (uint64 i = 0; i < raw.nrows; i++) {
+    rs.add_row();
+    for (int c = 0; c < raw.ncols; c++) rs.set_cell(c, raw.values[i * raw.ncols + c]);
+  }
+  return rs;
+}
+
+void begin_transaction(const char* activity) {
+  guard([&] {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, activity);
+  });
+}
+
+void commit_transaction() {
+  guard([&] {
+    if (ActiveSnapshotSet()) PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_stat(true);
+    pgstat_report_activity(STATE_IDLE, NULL);
+  });
+}
+
+void abort_transaction() noexcept {
+  GuardError ignored;
+  guarded_call(
+      [](void*) {
+        AbortCurrentTransaction();
+        pgstat_report_activity(STATE_IDLE, NULL);
+      },
+      nullptr, &ignored);
+}
+
+bool in_transaction() noexcept { return IsTransactionState(); }
+
+namespace {
+// Subtransactions switch memory context and resource owner; put them back so
+// the caller keeps allocating where it was (the pattern of PL/pgSQL's
+// exception blocks).
+MemoryContext sub_saved_cxt[64];
+ResourceOwner sub_saved_owner[64];
+int sub_depth = 0;
+}  // namespace
+
+void begin_subtransaction() {
+  if (sub_depth >= 64) throw PgError("pg_exporter: subtransactions nested too deeply", "XX000");
+  guard([&] {
+    sub_saved_cxt[sub_depth] = CurrentMemoryContext;
+    sub_saved_owner[sub_depth] = CurrentResourceOwner;
+    BeginInternalSubTransaction(NULL);
+    MemoryContextSwitchTo(sub_saved_cxt[sub_depth]);
+  });
+  sub_depth++;
+}
+
+void release_subtransaction() {
+  sub_depth--;
+  guard([&] {
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(sub_saved_cxt[sub_depth]);
+    CurrentResourceOwner = sub_saved_owner[sub_depth];
+  });
+}
+
+void rollback_subtransaction() noexcept {
+  if (sub_depth <= 0) return;
+  sub_depth--;
+  GuardError ignored;
+  guarded_call(
+      [](void*) {
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(sub_saved_cxt[sub_depth]);
+        CurrentResourceOwner = sub_saved_owner[sub_depth];
+      },
+      nullptr, &ignored);
+}
+
+void arm_statement_timeout(int ms) {
+  if (ms <= 0) return;
+  guard([&] { enable_timeout_after(STATEMENT_TIMEOUT, ms); });
+}
+
+void disarm_statement_timeout() noexcept {
+  GuardError ignored;
+  guarded_call([](void*) { disable_timeout(STATEMENT_TIMEOUT, false); }, nullptr, &ignored);
+}
+
+void log(LogLevel level, const std::string& message) noexcept {
+  struct Args {
+    int elevel;
+    const char* msg;
+  } args{level == LogLevel::kWarning ? WARNING : level == LogLevel::kLog ? LOG : DEBUG1,
+         message.c_str()};
+  GuardError ignored;
+  guarded_call(
+      [](void* p) {
+        auto* a = static_cast<Args*>(p);
+        ereport(a->elevel, (errmsg("pg_exporter: %.2000s", a->msg)));
+      },
+      &args, &ignored);
+}
+
+double now_seconds() noexcept {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double monotonic_seconds() noexcept {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+}  // namespace pgx

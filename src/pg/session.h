@@ -1,0 +1,47 @@
+// Guarded access to the backend: transactions, subtransactions, SPI queries,
+// timeouts and logging. Every function here goes through pgx::guard, so a
+// PostgreSQL ERROR surfaces as pgx::PgError and nothing else escapes.
+// No PostgreSQL header here: the scrape and the collectors include this.
+#pragma once
+
+#include <string>
+
+#include "pg/error.h"
+#include "pg/result.h"
+
+namespace pgx {
+
+// Runs one read-only statement through SPI and copies the result out.
+// Must be called inside a transaction (and, for the scrape, a subtransaction
+// that the caller rolls back if this throws).
+ResultSet query(const char* sql);
+
+// Top-level transaction for a scrape in the worker. The activity text shows in
+// pg_stat_activity.query while it runs.
+void begin_transaction(const char* activity);
+void commit_transaction();
+// Never throws: used on error paths. Reports the backend idle again.
+void abort_transaction() noexcept;
+bool in_transaction() noexcept;
+
+// A subtransaction per collector so one failure does not spoil the others.
+void begin_subtransaction();
+void release_subtransaction();
+// Never throws (a failure here leaves the outer transaction aborted, which the
+// caller detects at commit).
+void rollback_subtransaction() noexcept;
+
+// SPI does not arm statement_timeout for us: arm it around each collector.
+// Only the worker uses these; a user's backend keeps its own timeout.
+void arm_statement_timeout(int ms);
+void disarm_statement_timeout() noexcept;
+
+// Server log. Never throws; messages are truncated to a sane size.
+enum class LogLevel { kDebug, kLog, kWarning };
+void log(LogLevel level, const std::string& message) noexcept;
+
+// Wall clock in seconds since the Unix epoch, and a monotonic clock.
+double now_seconds() noexcept;
+double monotonic_seconds() noexcept;
+
+}  // namespace pgx
