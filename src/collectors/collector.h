@@ -8,6 +8,7 @@
 // emitted, marks it failed, and goes on with the others.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -92,6 +92,15 @@ ResultSet query(const char* sql) {
   return rs;
 }
 
+namespace {
+// Subtransactions switch memory context and resource owner; put them back so
+// the caller keeps allocating where it was (the pattern of PL/pgSQL's
+// exception blocks).
+MemoryContext sub_saved_cxt[64];
+ResourceOwner sub_saved_owner[64];
+int sub_depth = 0;
+}  // namespace
+
 void begin_transaction(const char* activity) {
   guard([&] {
     SetCurrentStatementStartTimestamp();
@@ -111,6 +120,7 @@ void commit_transaction() {
 }
 
 void abort_transaction() noexcept {
+  sub_depth = 0;  // aborting the top level aborts every subtransaction
   GuardError ignored;
   guarded_call(
       [](void*) {
@@ -121,15 +131,6 @@ void abort_transaction() noexcept {
 }
 
 bool in_transaction() noexcept { return IsTransactionState(); }
-
-namespace {
-// Subtransactions switch memory context and resource owner; put them back so
-// the caller keeps allocating where it was (the pattern of PL/pgSQL's
-// exception blocks).
-MemoryContext sub_saved_cxt[64];
-ResourceOwner sub_saved_owner[64];
-int sub_depth = 0;
-}  // namespace
 
 void begin_subtransaction() {
   if (sub_depth >= 64) throw PgError("pg_exporter: subtransactions nested too deeply", "XX000");

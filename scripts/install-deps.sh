@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what pg_exporter needs to build, run and test on Debian 12.
+# Run as root. Used by .ci/run and scripts/quickstart.sh.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# postgresql-15: the server; -server-dev-15: headers and PGXS; prometheus-cpp-dev:
+# the metric data model; libipc-run-perl: the TAP framework; prometheus: promtool;
+# curl: the quickstart's first scrape.
+apt-get install -y -qq --no-install-recommends \
+  build-essential pkg-config ca-certificates \
+  postgresql-15 postgresql-server-dev-15 postgresql-client-15 \
+  prometheus-cpp-dev libipc-run-perl prometheus curl >/dev/null

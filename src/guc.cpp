@@ -1,0 +1,146 @@
+#include "guc.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "collectors/selection.h"
+
+extern "C" {
+#include "postgres.h"
+
+#include "utils/guc.h"
+}
+
+namespace guc {
+
+char* listen_addresses = nullptr;
+int port = 9187;
+char* database = nullptr;
+char* role = nullptr;
+char* collectors = nullptr;
+int statement_timeout_ms = 5000;
+int lock_timeout_ms = 1000;
+int scrape_timeout_ms = 10000;
+int cache_ttl_ms = 1000;
+int max_clients = 16;
+int client_timeout_ms = 10000;
+
+bool valid_listen_addresses(const char* value, const char** why) {
+  if (value == nullptr || value[0] == '\0') {
+    *why = "the list is empty; use localhost, an IP address, a host name, or * for all interfaces";
+    return false;
+  }
+  if (std::strlen(value) > 1024) {
+    *why = "the list is longer than 1024 characters";
+    return false;
+  }
+  for (const char* p = value; *p; p++) {
+    char c = *p;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == ':' || c == '-' || c == '_' || c == '%' || c == '*' || c == ',' || c == ' ' || c == '[' ||
+              c == ']';
+    if (!ok) {
+      *why = "only host names, IP addresses, * and commas are allowed";
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+bool check_listen_addresses(char** newval, void**, GucSource) {
+  const char* why = nullptr;
+  if (!valid_listen_addresses(*newval, &why)) {
+    GUC_check_errdetail("%s", why);
+    return false;
+  }
+  return true;
+}
+
+bool check_database(char** newval, void**, GucSource) {
+  if (*newval == nullptr || (*newval)[0] == '\0') {
+    GUC_check_errdetail("The exporter needs a database to connect to.");
+    return false;
+  }
+  if (strlen(*newval) >= NAMEDATALEN) {
+    GUC_check_errdetail("A database name is at most %d bytes.", NAMEDATALEN - 1);
+    return false;
+  }
+  return true;
+}
+
+bool check_role(char** newval, void**, GucSource) {
+  if (*newval != nullptr && strlen(*newval) >= NAMEDATALEN) {
+    GUC_check_errdetail("A role name is at most %d bytes.", NAMEDATALEN - 1);
+    return false;
+  }
+  return true;
+}
+
+// A PostgreSQL entry point: nothing C++ may escape it.
+bool check_collectors(char** newval, void**, GucSource) {
+  char detail[512];
+  detail[0] = '\0';
+  bool ok = false;
+  try {
+    std::vector<const collectors::Collector*> chosen;
+    std::string error;
+    ok = collectors::parse_selection(*newval ? *newval : "", &chosen, &error);
+    if (!ok) strlcpy(detail, error.c_str(), sizeof(detail));
+  } catch (...) {
+    strlcpy(detail, "could not parse the collector list (out of memory?)", sizeof(detail));
+    ok = false;
+  }
+  if (!ok) GUC_check_errdetail("%s", detail);
+  return ok;
+}
+
+}  // namespace
+
+void define_all() {
+  DefineCustomStringVariable(
+      "pg_exporter.listen_addresses",
+      "Addresses the metrics endpoint listens on (comma-separated; * for all).",
+      "The endpoint exposes database metadata: keep it on localhost unless the network is trusted.",
+      &listen_addresses, "localhost", PGC_SIGHUP, 0, check_listen_addresses, nullptr, nullptr);
+  DefineCustomIntVariable("pg_exporter.port", "TCP port of the metrics endpoint (0 picks a free port).",
+                          nullptr, &port, 9187, 0, 65535, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable("pg_exporter.database", "Database the exporter connects to for its queries.",
+                             "Changing it restarts the exporter's worker.", &database, "postgres",
+                             PGC_SIGHUP, 0, check_database, nullptr, nullptr);
+  DefineCustomStringVariable(
+      "pg_exporter.role", "Role the exporter's queries run as (empty: the bootstrap superuser).",
+      "A role with LOGIN that is a member of pg_monitor is enough. Changing it restarts the worker.", &role, "",
+      PGC_SIGHUP, 0, check_role, nullptr, nullptr);
+  DefineCustomStringVariable("pg_exporter.collectors", "Collectors to run on each scrape.",
+                             "Comma-separated names; \"default\" is the default set, \"all\" every "
+                             "collector, and \"-name\" removes one.",
+                             &collectors, "default", PGC_SIGHUP, GUC_LIST_INPUT, check_collectors, nullptr,
+                             nullptr);
+  DefineCustomIntVariable("pg_exporter.statement_timeout", "Statement timeout for each collector's queries.",
+                          nullptr, &statement_timeout_ms, 5000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+                          nullptr, nullptr);
+  DefineCustomIntVariable("pg_exporter.lock_timeout", "Lock timeout for the exporter's queries.", nullptr,
+                          &lock_timeout_ms, 1000, 1, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("pg_exporter.scrape_timeout", "Time budget of one whole scrape.",
+                          "Lowered further by Prometheus's X-Prometheus-Scrape-Timeout-Seconds header. "
+                          "Collectors that do not fit in the budget are skipped and reported as failed.",
+                          &scrape_timeout_ms, 10000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("pg_exporter.cache_ttl", "Scrapes within this time of the last one get its result.",
+                          "Several Prometheus servers scraping at once then cost the database one scrape.",
+                          &cache_ttl_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable("pg_exporter.max_clients", "Maximum concurrent HTTP connections.", nullptr,
+                          &max_clients, 16, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("pg_exporter.client_timeout",
+                          "Time an HTTP client has to send its request, and to read the response.",
+                          "Idle keep-alive connections are closed after six times this.", &client_timeout_ms,
+                          10000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("pg_exporter");
+}
+
+}  // namespace guc

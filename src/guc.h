@@ -1,0 +1,26 @@
+// The pg_exporter.* settings. Defined in guc.cpp (PostgreSQL side); read here
+// as plain values by pure C++ code. Every check hook validates at SET/reload
+// time so a bad value never reaches a scrape.
+#pragma once
+
+namespace guc {
+
+extern char* listen_addresses;
+extern int port;
+extern char* database;
+extern char* role;
+extern char* collectors;
+extern int statement_timeout_ms;
+extern int lock_timeout_ms;
+extern int scrape_timeout_ms;
+extern int cache_ttl_ms;
+extern int max_clients;
+extern int client_timeout_ms;
+
+// Registers every setting; called from _PG_init.
+void define_all();
+
+// Pure validators, shared by the check hooks and the unit tests.
+bool valid_listen_addresses(const char* value, const char** why);
+
+}  // namespace guc

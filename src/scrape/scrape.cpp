@@ -1,0 +1,170 @@
+#include "scrape/scrape.h"
+
+#include <exception>
+
+#include "pg/session.h"
+
+namespace scrape {
+
+namespace {
+
+constexpr const char* kProbe =
+    "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery";
+
+// Runs fn in a subtransaction; returns "" or the error text. Never throws
+// anything but what rollback cannot contain.
+template <typename Fn>
+std::string in_subtransaction(const Options& opts, int timeout_ms, Fn&& fn) {
+  try {
+    pgx::begin_subtransaction();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  try {
+    if (opts.statement_timeout_ms > 0) pgx::arm_statement_timeout(timeout_ms);
+    fn();
+    pgx::disarm_statement_timeout();
+    pgx::release_subtransaction();
+    return "";
+  } catch (const std::exception& e) {
+    pgx::disarm_statement_timeout();
+    pgx::rollback_subtransaction();
+    return e.what()[0] ? e.what() : "unknown error";
+  } catch (...) {
+    pgx::disarm_statement_timeout();
+    pgx::rollback_subtransaction();
+    return "unknown non-standard exception";
+  }
+}
+
+}  // namespace
+
+namespace {
+Result run_unguarded(const Options& opts);
+}
+
+Result run(const Options& opts) {
+  try {
+    return run_unguarded(opts);
+  } catch (...) {
+    // Only something like bad_alloc gets here; never leave the worker's
+    // transaction open behind it.
+    if (opts.own_transaction && pgx::in_transaction()) pgx::abort_transaction();
+    throw;
+  }
+}
+
+namespace {
+Result run_unguarded(const Options& opts) {
+  Result res;
+  const double start = pgx::monotonic_seconds();
+  auto remaining_ms = [&]() -> int {
+    if (opts.budget_seconds <= 0) return opts.statement_timeout_ms;
+    double left = (opts.budget_seconds - (pgx::monotonic_seconds() - start)) * 1000.0;
+    int ms = left < 1 ? 0 : static_cast<int>(left);
+    return opts.statement_timeout_ms > 0 && opts.statement_timeout_ms < ms ? opts.statement_timeout_ms : ms;
+  };
+
+  bool in_txn = false;
+  if (opts.own_transaction) {
+    try {
+      pgx::begin_transaction("pg_exporter: collecting metrics");
+      in_txn = true;
+    } catch (const std::exception& e) {
+      res.error = std::string("could not start a transaction: ") + e.what();
+    }
+  } else {
+    in_txn = true;
+  }
+
+  collectors::Context ctx;
+  ctx.database = opts.database;
+  if (in_txn) {
+    std::string err = in_subtransaction(opts, remaining_ms(), [&] {
+      pgx::ResultSet rs = pgx::query(kProbe);
+      if (rs.rows() != 1) throw std::runtime_error("probe query returned no row");
+      ctx.server_version = static_cast<int>(rs.number(0, 0).value_or(0));
+      ctx.in_recovery = rs.number(0, 1).value_or(0) != 0;
+    });
+    if (err.empty()) {
+      res.up = true;
+    } else if (res.error.empty()) {
+      res.error = "database did not answer: " + err;
+    }
+  }
+  res.server_version = ctx.server_version;
+  res.in_recovery = ctx.in_recovery;
+
+  for (const collectors::Collector* c : opts.collectors) {
+    Outcome o;
+    o.collector = c;
+    if (c->needs_sql && !res.up) {
+      o.error = "skipped: database unavailable";
+      res.outcomes.push_back(std::move(o));
+      continue;
+    }
+    if (c->needs_sql && !collectors::supports(*c, ctx.server_version)) {
+      o.error = "skipped: not supported on this server version";
+      o.success = true;  // nothing to collect is not a failure
+      res.outcomes.push_back(std::move(o));
+      continue;
+    }
+    int timeout = remaining_ms();
+    if (opts.budget_seconds > 0 && timeout <= 0) {
+      o.error = "skipped: scrape time budget exhausted";
+      res.outcomes.push_back(std::move(o));
+      continue;
+    }
+    const double t0 = pgx::monotonic_seconds();
+    metrics::Sink local;
+    o.ran = true;
+    if (c->needs_sql) {
+      o.error = in_subtransaction(opts, timeout, [&] { c->collect(ctx, local); });
+    } else {
+      try {
+        c->collect(ctx, local);
+      } catch (const std::exception& e) {
+        o.error = e.what();
+      }
+    }
+    o.duration = pgx::monotonic_seconds() - t0;
+    o.success = o.error.empty();
+    if (o.success) {
+      try {
+        res.sink.absorb(std::move(local));
+      } catch (const std::exception& e) {
+        // A family declared with a type that clashes with another collector's.
+        o.success = false;
+        o.error = e.what();
+      }
+    }
+    res.outcomes.push_back(std::move(o));
+  }
+
+  if (opts.own_transaction && in_txn) {
+    try {
+      pgx::commit_transaction();
+    } catch (const std::exception& e) {
+      pgx::abort_transaction();
+      if (res.error.empty()) res.error = std::string("commit failed: ") + e.what();
+    }
+  }
+  res.duration = pgx::monotonic_seconds() - start;
+  return res;
+}
+}  // namespace
+
+void add_scrape_metrics(const Result& r, metrics::Sink& out) {
+  out.gauge("pg_up", "Whether the last scrape could query the database (1 = yes).").add(r.up ? 1 : 0);
+  metrics::Family dur = out.gauge("pg_exporter_collector_duration_seconds",
+                                  "Time the collector took in the last scrape, in seconds.");
+  metrics::Family ok = out.gauge("pg_exporter_collector_success",
+                                 "Whether the collector succeeded in the last scrape (1 = yes).");
+  for (const Outcome& o : r.outcomes) {
+    if (!o.ran && o.success) continue;  // unsupported on this version: no series at all
+    dur.add({{"collector", o.collector->name}}, o.duration);
+    ok.add({{"collector", o.collector->name}}, o.success ? 1 : 0);
+  }
+}
+
+}  // namespace scrape

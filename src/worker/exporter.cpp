@@ -1,0 +1,341 @@
+#include "worker/exporter.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "collectors/selection.h"
+#include "guc.h"
+#include "metrics/render.h"
+#include "pg/backend.h"
+#include "pg/session.h"
+#include "worker/shared_state.h"
+
+namespace worker {
+
+namespace {
+
+constexpr double kListenRetrySeconds = 10.0;
+constexpr const char* kVersion = "1.0.0";
+
+constexpr const char* kLandingPage =
+    "<!DOCTYPE html>\n<html><head><title>pg_exporter</title></head><body>\n"
+    "<h1>pg_exporter</h1>\n<p>PostgreSQL metrics exporter running inside the server.</p>\n"
+    "<ul><li><a href=\"/metrics\">Metrics</a></li>\n"
+    "<li><a href=\"/health\">Health</a> (also <a href=\"/health/primary\">/health/primary</a> and "
+    "<a href=\"/health/standby\">/health/standby</a>)</li></ul>\n</body></html>\n";
+
+http::Limits limits_from_settings() {
+  http::Limits l;
+  l.max_clients = static_cast<size_t>(guc::max_clients);
+  l.head_timeout = guc::client_timeout_ms / 1000.0;
+  l.write_timeout = 3 * guc::client_timeout_ms / 1000.0;
+  l.idle_timeout = 6 * guc::client_timeout_ms / 1000.0;
+  return l;
+}
+
+std::string str(const char* s) { return s ? s : ""; }
+
+http::Response text_response(int status, std::string body, const char* content_type) {
+  http::Response r;
+  r.status = status;
+  r.content_type = content_type;
+  r.body = std::make_shared<const std::string>(std::move(body));
+  return r;
+}
+
+}  // namespace
+
+Exporter::Exporter()
+    : server_(limits_from_settings(), [this](const http::Request& req) { return handle(req); },
+              http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
+                          [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); }}) {
+  database_ = str(guc::database);
+  role_ = str(guc::role);
+  apply_settings(true);
+  shared::update(
+      [](shared::Status* st, const void*) {
+        st->worker_pid = pgx::my_pid();
+      },
+      nullptr);
+}
+
+void Exporter::apply_settings(bool initial) {
+  if (!initial && (str(guc::database) != database_ || str(guc::role) != role_)) {
+    pgx::restart_worker("pg_exporter.database or pg_exporter.role changed");
+  }
+  server_.set_limits(limits_from_settings());
+  if (guc::lock_timeout_ms != lock_timeout_ms_) {
+    pgx::set_lock_timeout(guc::lock_timeout_ms);
+    lock_timeout_ms_ = guc::lock_timeout_ms;
+  }
+  if (str(guc::collectors) != collectors_) {
+    collectors_ = str(guc::collectors);
+    cached_body_.reset();
+  }
+  if (str(guc::listen_addresses) != listen_addresses_ || guc::port != port_) {
+    listen_addresses_ = str(guc::listen_addresses);
+    port_ = guc::port;
+    server_.close_listeners();
+    listen_error_.clear();
+    next_listen_attempt_ = 0;
+    try_listen(pgx::monotonic_seconds());
+  }
+}
+
+void Exporter::try_listen(double now) {
+  if (server_.listening() || now < next_listen_attempt_) return;
+  std::string err = server_.listen(listen_addresses_, port_);
+  if (err.empty()) {
+    pgx::log(pgx::LogLevel::kLog, "listening on " + listen_addresses_ + " port " +
+                                      std::to_string(server_.bound_port()));
+    listen_error_.clear();
+  } else {
+    // Say it loudly once; keep retrying quietly.
+    pgx::log(err == listen_error_ ? pgx::LogLevel::kDebug : pgx::LogLevel::kWarning,
+             err + "; retrying every " + std::to_string(static_cast<int>(kListenRetrySeconds)) + " s");
+    listen_error_ = err;
+    next_listen_attempt_ = now + kListenRetrySeconds;
+  }
+  publish_listen_state();
+}
+
+void Exporter::run() {
+  for (;;) {
+    try {
+      loop_once();
+    } catch (const std::exception& e) {
+      // Whatever failed, the worker keeps serving.
+      if (pgx::in_transaction()) pgx::abort_transaction();
+      pgx::log(pgx::LogLevel::kWarning, std::string("event loop: ") + e.what());
+      wait_set_generation_ = UINT64_MAX;
+    }
+  }
+}
+
+void Exporter::loop_once() {
+  if (server_.generation() != wait_set_generation_) {
+    std::vector<pgx::SocketInterest> sockets;
+    for (const auto& i : server_.interests()) sockets.push_back({i.fd, i.read, i.write});
+    wait_set_generation_ = server_.generation();
+    wait_set_.rebuild(sockets);
+  }
+
+  double now = pgx::monotonic_seconds();
+  double wake = server_.next_deadline();
+  if (!server_.listening() && (wake < 0 || next_listen_attempt_ < wake)) wake = next_listen_attempt_;
+  long timeout_ms = -1;
+  if (wake >= 0) timeout_ms = wake <= now ? 0 : static_cast<long>(std::ceil((wake - now) * 1000.0));
+
+  std::vector<pgx::ReadyEvent> ready = wait_set_.wait(timeout_ms);
+
+  pgx::reset_latch_and_check_interrupts();
+  if (pgx::reload_config_if_requested()) apply_settings(false);
+
+  now = pgx::monotonic_seconds();
+  for (const pgx::ReadyEvent& ev : ready) {
+    if (ev.fd < 0) continue;
+    server_.on_ready(ev.fd, ev.readable, ev.writable, pgx::monotonic_seconds());
+  }
+  server_.on_timeout(pgx::monotonic_seconds());
+  try_listen(pgx::monotonic_seconds());
+}
+
+http::Response Exporter::handle(const http::Request& req) {
+  const std::string& path = req.path;
+  bool known = path == "/" || path == "/metrics" || path == "/health" || path == "/health/primary" ||
+               path == "/health/standby" || path == "/health/replica";
+  if (!known) return http::simple_response(404);
+  if (req.method != "GET" && req.method != "HEAD") {
+    http::Response r = http::simple_response(405);
+    r.extra_headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  if (path == "/metrics") return metrics(req);
+  if (path == "/") return text_response(200, kLandingPage, "text/html; charset=utf-8");
+  if (path == "/health/primary") return health("primary");
+  if (path == "/health/standby" || path == "/health/replica") return health("standby");
+  return health("");
+}
+
+double Exporter::scrape_budget(const http::Request& req) const {
+  double budget = guc::scrape_timeout_ms / 1000.0;
+  std::string_view h = req.header("x-prometheus-scrape-timeout-seconds");
+  if (!h.empty() && h.size() < 32) {
+    std::string s(h);
+    char* end = nullptr;
+    double v = std::strtod(s.c_str(), &end);
+    // Leave Prometheus a little time to receive the answer.
+    if (end != s.c_str() && std::isfinite(v) && v > 0) budget = std::min(budget, std::max(0.1, v * 0.9));
+  }
+  return budget;
+}
+
+http::Response Exporter::metrics(const http::Request& req) {
+  double now = pgx::monotonic_seconds();
+  if (cached_body_ && now - cached_at_ < guc::cache_ttl_ms / 1000.0) {
+    http::Response r;
+    r.content_type = metrics::kExpositionContentType;
+    r.body = cached_body_;
+    return r;
+  }
+
+  scrape::Options opts;
+  std::string why;
+  if (!collectors::parse_selection(collectors_, &opts.collectors, &why)) {
+    // The check hook makes this unreachable; fall back rather than fail.
+    collectors::parse_selection("default", &opts.collectors, &why);
+  }
+  opts.budget_seconds = scrape_budget(req);
+  opts.statement_timeout_ms = guc::statement_timeout_ms;
+  opts.own_transaction = true;
+  opts.database = database_;
+
+  scrape::Result r = scrape::run(opts);
+  scrapes_total_++;
+  bool failed = !r.up;
+  for (const auto& o : r.outcomes) {
+    if (!o.success) {
+      failed = true;
+      collector_failures_[o.collector->name]++;
+    }
+  }
+  if (failed) scrape_errors_total_++;
+  log_outcomes(r);
+
+  scrape::add_scrape_metrics(r, r.sink);
+  add_exporter_metrics(r, r.sink);
+  auto body = std::make_shared<const std::string>(metrics::render(r.sink));
+  cached_body_ = body;
+  cached_at_ = pgx::monotonic_seconds();
+  publish(r);
+
+  http::Response resp;
+  resp.content_type = metrics::kExpositionContentType;
+  resp.body = body;
+  return resp;
+}
+
+http::Response Exporter::health(const std::string& want_role) {
+  scrape::Options opts;
+  opts.budget_seconds = guc::statement_timeout_ms / 1000.0;
+  opts.statement_timeout_ms = guc::statement_timeout_ms;
+  opts.own_transaction = true;
+  opts.database = database_;
+  scrape::Result r = scrape::run(opts);
+  const char* role = r.in_recovery ? "standby" : "primary";
+  bool ok = r.up && (want_role.empty() || want_role == role);
+  std::string body = std::string("{\"status\":\"") + (ok ? "ok" : "unavailable") + "\",\"database\":\"" +
+                     (r.up ? "up" : "down") + "\"";
+  if (r.up) body += std::string(",\"role\":\"") + role + "\"";
+  body += "}\n";
+  return text_response(ok ? 200 : 503, body, "application/json");
+}
+
+void Exporter::log_outcomes(const scrape::Result& r) {
+  // Each distinct failure is logged once at WARNING; repeats go to DEBUG1.
+  if (r.error != logged_scrape_error_) {
+    if (!r.error.empty()) {
+      pgx::log(pgx::LogLevel::kWarning, "scrape failed: " + r.error);
+    } else {
+      pgx::log(pgx::LogLevel::kLog, "scrape works again");
+    }
+    logged_scrape_error_ = r.error;
+  }
+  for (const auto& o : r.outcomes) {
+    if (!o.ran) continue;
+    std::string& last = logged_error_[o.collector->name];
+    if (o.success) {
+      if (!last.empty()) pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.collector->name + "\" works again");
+      last.clear();
+    } else if (o.error != last) {
+      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.collector->name + "\" failed: " + o.error +
+                                            " (logged again only if the error changes)");
+      last = o.error;
+    } else {
+      pgx::log(pgx::LogLevel::kDebug, std::string("collector \"") + o.collector->name + "\" failed: " + o.error);
+    }
+  }
+}
+
+void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out) const {
+  out.gauge("pg_exporter_build_info", "pg_exporter build information; the value is always 1.")
+      .add({{"version", kVersion}}, 1);
+  out.counter("pg_exporter_scrapes_total", "Scrapes of /metrics that ran the collectors (not served from cache).")
+      .add(static_cast<double>(scrapes_total_));
+  out.counter("pg_exporter_scrape_errors_total",
+              "Scrapes in which the database was unreachable or at least one collector failed.")
+      .add(static_cast<double>(scrape_errors_total_));
+  out.gauge("pg_exporter_last_scrape_duration_seconds", "Duration of the last scrape that ran the collectors.")
+      .add(r.duration);
+  metrics::Family failures =
+      out.counter("pg_exporter_collector_failures_total", "Scrapes in which the collector failed or was skipped.");
+  for (const auto& o : r.outcomes) {
+    auto it = collector_failures_.find(o.collector->name);
+    failures.add({{"collector", o.collector->name}},
+                 it == collector_failures_.end() ? 0.0 : static_cast<double>(it->second));
+  }
+  const http::Server::Stats& st = server_.stats();
+  metrics::Family responses =
+      out.counter("pg_exporter_http_responses_total", "HTTP responses sent, by status code.");
+  for (const auto& [code, n] : st.responses_by_status) {
+    responses.add({{"code", std::to_string(code)}}, static_cast<double>(n));
+  }
+  out.counter("pg_exporter_http_connections_total", "HTTP connections accepted.")
+      .add(static_cast<double>(st.accepted));
+  out.counter("pg_exporter_http_connections_rejected_total",
+              "HTTP connections closed at once for lack of file descriptors.")
+      .add(static_cast<double>(st.rejected));
+  out.counter("pg_exporter_http_timeouts_total", "HTTP connections closed because the client was too slow or idle.")
+      .add(static_cast<double>(st.timeouts));
+}
+
+void Exporter::publish(const scrape::Result& r) const {
+  struct Args {
+    const scrape::Result* r;
+    uint64_t scrapes, errors;
+    double now;
+  } args{&r, scrapes_total_, scrape_errors_total_, pgx::now_seconds()};
+  shared::update(
+      [](shared::Status* st, const void* p) {
+        const auto* a = static_cast<const Args*>(p);
+        st->scrapes_total = a->scrapes;
+        st->scrape_errors_total = a->errors;
+        st->last_scrape_time = a->now;
+        st->last_scrape_duration = a->r->duration;
+        int n = 0;
+        for (const auto& o : a->r->outcomes) {
+          if (n >= shared::kMaxCollectors) break;
+          shared::CollectorStatus& cs = st->collectors[n++];
+          strncpy(cs.name, o.collector->name, sizeof(cs.name) - 1);
+          cs.name[sizeof(cs.name) - 1] = '\0';
+          cs.ran = o.ran;
+          cs.success = o.success;
+          cs.duration_seconds = o.duration;
+          cs.last_scrape_time = a->now;
+          strncpy(cs.last_error, o.error.c_str(), sizeof(cs.last_error) - 1);
+          cs.last_error[sizeof(cs.last_error) - 1] = '\0';
+        }
+        st->ncollectors = n;
+      },
+      &args);
+}
+
+void Exporter::publish_listen_state() const {
+  struct Args {
+    bool listening;
+    int port;
+    const char* error;
+  } args{server_.listening(), server_.bound_port(), listen_error_.c_str()};
+  shared::update(
+      [](shared::Status* st, const void* p) {
+        const auto* a = static_cast<const Args*>(p);
+        st->listening = a->listening;
+        st->listen_port = a->port;
+        strncpy(st->listen_error, a->error, sizeof(st->listen_error) - 1);
+        st->listen_error[sizeof(st->listen_error) - 1] = '\0';
+      },
+      &args);
+}
+
+}  // namespace worker

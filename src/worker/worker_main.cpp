@@ -1,0 +1,41 @@
+// The background worker's entry point (bgw_function_name).
+#include <exception>
+
+#include "guc.h"
+#include "pg/backend.h"
+#include "pg/session.h"
+#include "worker/exporter.h"
+
+extern "C" {
+#include "postgres.h"
+
+#include "fmgr.h"
+
+PGDLLEXPORT void pg_exporter_worker_main(Datum main_arg);
+}
+
+namespace {
+
+// All C++ lives below this frame; nothing escapes it.
+void run_worker(char* error, size_t len) noexcept {
+  try {
+    pgx::worker_startup(guc::database, guc::role, guc::lock_timeout_ms);
+    // Never destroyed: the process ends by proc_exit.
+    auto* exporter = new worker::Exporter();
+    exporter->run();
+  } catch (const std::exception& e) {
+    strlcpy(error, e.what(), len);
+  } catch (...) {
+    strlcpy(error, "unknown exception", len);
+  }
+}
+
+}  // namespace
+
+void pg_exporter_worker_main(Datum) {
+  char error[1024] = "";
+  run_worker(error, sizeof(error));
+  // Exit code 1: the postmaster restarts us after bgw_restart_time.
+  ereport(LOG, (errmsg("pg_exporter: worker stopping: %s", error)));
+  proc_exit(1);
+}
