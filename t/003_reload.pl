@@ -1,0 +1,83 @@
+# Settings reload without a restart; a busy port is retried; a failing
+# collector costs only its own metrics.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use IO::Socket::INET;
+use PgExporterTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+# Start with the port taken by someone else.
+my $busy_port = PostgreSQL::Test::Cluster::get_free_port();
+my $squatter = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $busy_port, Listen => 5, ReuseAddr => 1)
+  or die "cannot bind test port: $!";
+my ($node, $port) = new_exporter_node('reload', no_start => 1);
+$node->append_conf('postgresql.conf', "pg_exporter.port = $busy_port\n");
+$node->start;
+my $pid = wait_for_worker($node);
+$node->wait_for_log(qr/could not bind 127\.0\.0\.1:$busy_port.*retrying/);
+pass('a busy port is reported with the address and a retry');
+is($node->safe_psql('postgres', 'CREATE EXTENSION pg_exporter; SELECT listening FROM pg_exporter.worker_status()'),
+	'f', 'worker_status says not listening');
+close $squatter;
+ok(wait_for_listening($busy_port, 20), 'the worker binds once the port is free');
+is(worker_pid($node), $pid, 'same worker process: it retried instead of crash-looping');
+
+# SIGHUP: a new port is bound without restarting PostgreSQL or the worker.
+$node->append_conf('postgresql.conf', "pg_exporter.port = $port\n");
+$node->reload;
+ok(wait_for_listening($port, 20), 'new port answers after reload');
+is(http_request($busy_port, 'GET', '/')->{status}, 0, 'old port closed');
+is(worker_pid($node), $pid, 'worker not restarted for a port change');
+
+# An invalid value in the file is rejected at reload; the old one stays.
+$node->append_conf('postgresql.conf', "pg_exporter.collectors = 'nonsense'\n");
+$node->reload;
+$node->wait_for_log(qr/invalid value for parameter "pg_exporter\.collectors"/);
+is(http_request($port, 'GET', '/metrics')->{status}, 200, 'still serving after an invalid reload');
+$node->append_conf('postgresql.conf', "pg_exporter.collectors = 'default'\n");
+
+# A failing collector: the exporter runs as a pg_monitor role that may not
+# connect to one database, so pg_database_size fails for the database
+# collector; the others are served.
+$node->safe_psql('postgres', q{
+	CREATE ROLE exporter LOGIN IN ROLE pg_monitor;
+	CREATE DATABASE secret;
+	REVOKE CONNECT ON DATABASE secret FROM PUBLIC;
+});
+$node->append_conf('postgresql.conf', "pg_exporter.role = 'exporter'\n");
+$node->reload;
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_exporter' AND usename = 'exporter'")
+  or die 'worker did not restart as the new role';
+ok(wait_for_listening($port, 20), 'serving as the new role');
+my $log_offset = -s $node->logfile;
+my ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s, 'pg_up'), 1, 'pg_up is 1 while a collector fails');
+is(sample($s, 'pg_exporter_collector_success', qr/collector="database"/), 0, 'database collector reported failed');
+is(sample($s, 'pg_exporter_collector_success', qr/collector="server"/), 1, 'server collector still succeeds');
+ok(!defined sample($s, 'pg_database_size_bytes'), 'the failed collector contributes no samples');
+ok(defined sample($s, 'pg_postmaster_start_time_seconds'), 'other collectors contribute theirs');
+http_request($port, 'GET', '/metrics') for 1 .. 3;
+my $log = slurp_file($node->logfile, $log_offset);
+my @lines = $log =~ /(collector "database" failed)/g;
+is(scalar @lines, 1, 'the failure is logged once, not on every scrape');
+like($log, qr/collector "database" failed: permission denied/, 'the log names the collector and the error');
+is($node->safe_psql('postgres', "SELECT last_success, last_error LIKE 'permission denied%' FROM pg_exporter.collectors WHERE name = 'database'"),
+	"f|t", 'pg_exporter.collectors shows the last error');
+
+# A statement timeout far below what a query needs fails collectors, not the worker.
+$node->safe_psql('postgres', 'GRANT CONNECT ON DATABASE secret TO exporter');
+$node->append_conf('postgresql.conf', "pg_exporter.statement_timeout = 1\n");
+$node->reload;
+sleep 1;
+my $r = http_request($port, 'GET', '/metrics');
+is($r->{status}, 200, 'scrape answered with a 1 ms statement timeout');
+is(worker_pid($node) > 0, 1, 'worker alive');
+
+$node->stop;
+done_testing();
