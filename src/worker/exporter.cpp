@@ -49,7 +49,8 @@ http::Response text_response(int status, std::string body, const char* content_t
 Exporter::Exporter()
     : server_(limits_from_settings(), [this](const http::Request& req) { return handle(req); },
               http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
-                          [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); }}) {
+                          [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); },
+                          pgx::monotonic_seconds}) {
   database_ = str(guc::database);
   role_ = str(guc::role);
   apply_settings(true);

@@ -10,6 +10,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "storage/ipc.h"
 
 PGDLLEXPORT void pg_exporter_worker_main(Datum main_arg);
 }

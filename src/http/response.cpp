@@ -1,0 +1,54 @@
+#include "http/response.h"
+
+namespace http {
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+std::string serialize_head(const Response& r, bool keep_alive) {
+  size_t len = r.body ? r.body->size() : 0;
+  std::string h;
+  h.reserve(256);
+  h += "HTTP/1.1 ";
+  h += std::to_string(r.status);
+  h += ' ';
+  h += reason_phrase(r.status);
+  h += "\r\nContent-Type: ";
+  h += r.content_type;
+  h += "\r\nContent-Length: ";
+  h += std::to_string(len);
+  h += keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close";
+  h += "\r\nCache-Control: no-store";
+  for (const auto& [name, value] : r.extra_headers) {
+    h += "\r\n";
+    h += name;
+    h += ": ";
+    h += value;
+  }
+  h += "\r\n\r\n";
+  return h;
+}
+
+Response simple_response(int status, std::string text) {
+  Response r;
+  r.status = status;
+  if (text.empty()) text = std::to_string(status) + " " + reason_phrase(status) + "\n";
+  r.body = std::make_shared<const std::string>(std::move(text));
+  return r;
+}
+
+}  // namespace http

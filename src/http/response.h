@@ -1,0 +1,25 @@
+// HTTP responses: what a handler returns, and the head we send for it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace http {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  // Shared: many connections may send the same cached metrics body.
+  std::shared_ptr<const std::string> body;
+  std::vector<std::pair<std::string, std::string>> extra_headers;
+};
+
+const char* reason_phrase(int status);
+// Status line, Content-Type, Content-Length, Connection, extra headers, blank line.
+std::string serialize_head(const Response& r, bool keep_alive);
+// A small text/plain response; the body defaults to "<status> <reason>\n".
+Response simple_response(int status, std::string text = "");
+
+}  // namespace http

@@ -1,0 +1,113 @@
+// Listening sockets and the HTTP/1.x connection state machine. Pure C++ over
+// non-blocking POSIX sockets: no threads, no poll of its own. The worker's
+// WaitEventSet loop asks interests(), waits, and calls on_ready()/on_timeout().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace http {
+
+struct Limits {
+  size_t max_head_bytes = 8192;
+  size_t max_clients = 16;
+  double head_timeout = 10.0;   // to receive a whole request head: defeats slow clients
+  double idle_timeout = 60.0;   // keep-alive between requests
+  double write_timeout = 30.0;  // to send a whole response
+};
+
+// What the host process supplies (PostgreSQL's fd accounting, its log, its clock).
+struct Hooks {
+  std::function<bool()> acquire_fd;  // false: refuse this client
+  std::function<void()> release_fd;
+  std::function<void(const std::string&)> log;
+  std::function<double()> clock;  // monotonic seconds; empty: only the `now` passed in
+};
+
+class Server {
+ public:
+  // May throw: the server then answers 500 and keeps serving.
+  using Handler = std::function<Response(const Request&)>;
+
+  Server(Limits limits, Handler handler, Hooks hooks = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void set_limits(const Limits& limits) { limits_ = limits; }
+
+  // Closes the current listeners and binds every address of the comma- or
+  // space-separated list ("*" = all interfaces). Returns "" when at least one
+  // socket is bound, else the reason.
+  std::string listen(const std::string& addresses, int port);
+  void close_listeners();
+  bool listening() const { return !listeners_.empty(); }
+  int bound_port() const { return bound_port_; }
+
+  struct Interest {
+    int fd;
+    bool read;
+    bool write;
+  };
+  // Listeners while below max_clients, and every client.
+  std::vector<Interest> interests() const;
+  // Changes whenever interests() would change.
+  uint64_t generation() const { return generation_; }
+
+  void on_ready(int fd, bool readable, bool writable, double now);
+  void on_timeout(double now);
+  // Earliest client deadline, or negative when there is none.
+  double next_deadline() const;
+  size_t client_count() const { return conns_.size(); }
+
+  struct Stats {
+    uint64_t accepted = 0;
+    uint64_t rejected = 0;
+    uint64_t requests = 0;
+    uint64_t timeouts = 0;
+    std::map<int, uint64_t> responses_by_status;
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  enum class Phase { kIdle, kReading, kWriting };
+  struct Conn {
+    int fd = -1;
+    Phase phase = Phase::kReading;
+    double deadline = 0;
+    std::string in;
+    std::string out_head;
+    std::shared_ptr<const std::string> out_body;
+    size_t out_sent = 0;  // over head + body
+    bool close_after = false;
+  };
+
+  bool is_listener(int fd) const;
+  void accept_clients(double now);
+  // Returns false when the connection was closed.
+  bool read_some(Conn& c, double now);
+  bool process(Conn& c, double now);
+  bool flush(Conn& c, double now);
+  void respond(Conn& c, Response r, bool head_only, bool keep_alive, double now);
+  void close_conn(int fd);
+  double refresh(double now) const;
+  void log(const std::string& msg) const;
+
+  Limits limits_;
+  Handler handler_;
+  Hooks hooks_;
+  std::vector<int> listeners_;
+  int bound_port_ = 0;
+  std::map<int, Conn> conns_;
+  uint64_t generation_ = 1;
+  Stats stats_;
+};
+
+}  // namespace http
