@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -57,8 +58,17 @@ bool to_number(std::string_view s, T* out) {
 // destructors would run at every backend exit.
 double cached_boot_time = 0;
 
+// Boot time with sub-second precision (realtime minus time since boot);
+// /proc/stat's btime is whole seconds and would put the start time up to a
+// second early. btime is the fallback.
 std::optional<double> boot_time() {
   if (cached_boot_time > 0) return cached_boot_time;
+  struct timespec real, boot;
+  if (clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
+    cached_boot_time = (static_cast<double>(real.tv_sec) - static_cast<double>(boot.tv_sec)) +
+                       (static_cast<double>(real.tv_nsec) - static_cast<double>(boot.tv_nsec)) / 1e9;
+    return cached_boot_time;
+  }
   auto text = read_file("/proc/stat", 1 << 20);
   if (!text) return std::nullopt;
   auto bt = parse_boot_time(*text);
