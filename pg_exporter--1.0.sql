@@ -4,13 +4,13 @@
 \echo Use "CREATE EXTENSION pg_exporter" to load this file. \quit
 
 -- The exposition text Prometheus would get, rendered in this session.
--- collectors: names to run (NULL = the ones pg_exporter.collectors enables).
-CREATE FUNCTION pg_exporter.metrics(collectors text[] DEFAULT NULL)
+-- collectors: names to run (NULL = the ones pgexporter.collectors enables).
+CREATE FUNCTION pgexporter.metrics(collectors text[] DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_exporter_metrics'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE PARALLEL UNSAFE;
 
-CREATE FUNCTION pg_exporter.collector_status(
+CREATE FUNCTION pgexporter.collector_status(
     OUT name text,
     OUT enabled boolean,
     OUT default_enabled boolean,
@@ -23,12 +23,12 @@ RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'pg_exporter_collector_status'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 
--- Every collector, whether pg_exporter.collectors enables it, and the
+-- Every collector, whether pgexporter.collectors enables it, and the
 -- background worker's last outcome for it.
-CREATE VIEW pg_exporter.collectors AS
-    SELECT * FROM pg_exporter.collector_status();
+CREATE VIEW pgexporter.collectors AS
+    SELECT * FROM pgexporter.collector_status();
 
-CREATE FUNCTION pg_exporter.worker_status(
+CREATE FUNCTION pgexporter.worker_status(
     OUT preloaded boolean,
     OUT pid integer,
     OUT listening boolean,
@@ -43,12 +43,12 @@ AS 'MODULE_PATHNAME', 'pg_exporter_worker_status'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 
 -- The metrics expose database metadata: monitoring roles only.
-REVOKE ALL ON FUNCTION pg_exporter.metrics(text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_exporter.collector_status() FROM PUBLIC;
-REVOKE ALL ON FUNCTION pg_exporter.worker_status() FROM PUBLIC;
-REVOKE ALL ON pg_exporter.collectors FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pg_exporter.metrics(text[]) TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pg_exporter.collector_status() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION pg_exporter.worker_status() TO pg_monitor;
-GRANT SELECT ON pg_exporter.collectors TO pg_monitor;
-GRANT USAGE ON SCHEMA pg_exporter TO pg_monitor;
+REVOKE ALL ON FUNCTION pgexporter.metrics(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgexporter.collector_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgexporter.worker_status() FROM PUBLIC;
+REVOKE ALL ON pgexporter.collectors FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pgexporter.metrics(text[]) TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgexporter.collector_status() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION pgexporter.worker_status() TO pg_monitor;
+GRANT SELECT ON pgexporter.collectors TO pg_monitor;
+GRANT USAGE ON SCHEMA pgexporter TO pg_monitor;

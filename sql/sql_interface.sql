@@ -1,7 +1,7 @@
 -- The SQL interface: the exposition from SQL, the collector list, the worker status.
 
 -- The exposition starts with HELP/TYPE lines and reports the database as up.
-SELECT pg_exporter.metrics() LIKE '# HELP %' AS starts_with_help;
+SELECT pgexporter.metrics() LIKE '# HELP %' AS starts_with_help;
 SELECT value FROM regress.samples() WHERE metric = 'pg_up';
 
 -- Every enabled collector succeeded in this session.
@@ -10,16 +10,16 @@ WHERE metric = 'pg_exporter_collector_success' AND value <> '1';
 
 -- Only the named collectors run; an unknown name is an error.
 SELECT DISTINCT metric FROM regress.samples(ARRAY['server']) ORDER BY 1;
-SELECT pg_exporter.metrics(ARRAY['no_such_collector']);
-SELECT pg_exporter.metrics(ARRAY[NULL]::text[]);
+SELECT pgexporter.metrics(ARRAY['no_such_collector']);
+SELECT pgexporter.metrics(ARRAY[NULL]::text[]);
 
 -- The collector list: every collector, whether enabled, and a description.
 SELECT name, enabled, default_enabled, description <> '' AS described
-FROM pg_exporter.collectors ORDER BY name;
+FROM pgexporter.collectors ORDER BY name;
 
 -- The worker is running and listening (port 0 lets the kernel choose).
 SELECT preloaded, pid > 0 AS has_pid, listening, port > 0 AS has_port
-FROM pg_exporter.worker_status();
+FROM pgexporter.worker_status();
 
 -- Monitoring roles may read metrics; others may not.
 CREATE ROLE regress_monitor IN ROLE pg_monitor;
@@ -28,6 +28,6 @@ SET ROLE regress_monitor;
 SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_up';
 RESET ROLE;
 SET ROLE regress_nobody;
-SELECT pg_exporter.metrics();
+SELECT pgexporter.metrics();
 RESET ROLE;
 DROP ROLE regress_monitor, regress_nobody;

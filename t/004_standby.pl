@@ -37,6 +37,7 @@ ok(defined sample($s, 'pg_stat_replication_pg_wal_lsn_diff', qr/application_name
 	'the primary reports the standby lag in bytes');
 my ($code, $out) = promtool_check(http_request($sport, 'GET', '/metrics')->{body});
 ok($code == 0 || $code == 3, "standby exposition parses (exit $code)") or diag $out;
+is_deeply(promtool_unexpected($out), [], 'standby: lint findings only on inherited names') or diag $out;
 
 $standby->stop;
 $primary->stop;

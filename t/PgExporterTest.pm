@@ -11,9 +11,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use FindBin;
 
 our @EXPORT = qw(new_exporter_node http_request raw_exchange parse_exposition sample
-  worker_pid wait_for_worker wait_for_listening promtool_check proc_cpu_seconds);
+  worker_pid wait_for_worker wait_for_listening promtool_check promtool_unexpected proc_cpu_seconds);
 
 # A node with pg_exporter preloaded on a free port; cache off so every scrape
 # runs the collectors.
@@ -145,6 +146,17 @@ sub promtool_check
 	my ($stdout, $stderr);
 	IPC::Run::run([ 'promtool', 'check', 'metrics' ], '<', \$text, '>', \$stdout, '2>', \$stderr);
 	return ($? >> 8, ($stdout // '') . ($stderr // ''));
+}
+
+# promtool lint findings on names we did not inherit from postgres_exporter
+# (whose counters predate the _total rule): must be none.
+sub promtool_unexpected
+{
+	my ($out) = @_;
+	open my $fh, '<', "$FindBin::RealBin/promtool_inherited_names.txt" or die $!;
+	my %inherited = map { chomp; ($_ => 1) } <$fh>;
+	close $fh;
+	return [ grep { /\S/ && !$inherited{ (split / /)[0] } } split /\n/, $out ];
 }
 
 # utime + stime of a process, in seconds, from /proc/<pid>/stat.

@@ -1,5 +1,5 @@
 // The exporter's own process: the PostgreSQL backend that runs the worker (or,
-// from pg_exporter.metrics(), the calling session). Read from /proc/self with
+// from pgexporter.metrics(), the calling session). Read from /proc/self with
 // the kernel's own counters; names of the Rust pg_exporter's process collector.
 #include <stdexcept>
 #include <string>

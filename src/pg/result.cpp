@@ -53,8 +53,8 @@ void ResultSet::set_cell(size_t c, const char* value) {
 }
 
 std::optional<double> parse_pg_number(std::string_view text) {
-  if (text == "t" || text == "true") return 1.0;
-  if (text == "f" || text == "false") return 0.0;
+  if (text == "t" || text == "true" || text == "on") return 1.0;
+  if (text == "f" || text == "false" || text == "off") return 0.0;
   if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
   if (text == "Infinity") return std::numeric_limits<double>::infinity();
   if (text == "-Infinity") return -std::numeric_limits<double>::infinity();

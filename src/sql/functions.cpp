@@ -97,7 +97,7 @@ TimestampTz to_timestamptz(double unix_seconds) {
 
 }  // namespace
 
-// pg_exporter.metrics(collectors text[] DEFAULT NULL) RETURNS text
+// pgexporter.metrics(collectors text[] DEFAULT NULL) RETURNS text
 extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
   const char** names = nullptr;
   int nnames = 0;
@@ -120,7 +120,7 @@ extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
   PG_RETURN_TEXT_P(result);
 }
 
-// pg_exporter.collector_status(): one row per collector, with the worker's
+// pgexporter.collector_status(): one row per collector, with the worker's
 // last outcome for it when the worker is running.
 extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -167,11 +167,11 @@ extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
   return (Datum)0;
 }
 
-// pg_exporter.worker_status(): one row about the background worker.
+// pgexporter.worker_status(): one row about the background worker.
 extern "C" Datum pg_exporter_worker_status(PG_FUNCTION_ARGS) {
   TupleDesc tupdesc;
   if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
-    ereport(ERROR, (errmsg("pg_exporter.worker_status must return a record")));
+    ereport(ERROR, (errmsg("pgexporter.worker_status must return a record")));
   tupdesc = BlessTupleDesc(tupdesc);
 
   auto* st = static_cast<shared::Status*>(palloc0(sizeof(shared::Status)));

@@ -1,5 +1,5 @@
-// What the worker publishes for SQL sessions (pg_exporter.collectors,
-// pg_exporter.worker_status): a small fixed-size block of shared memory.
+// What the worker publishes for SQL sessions (pgexporter.collectors,
+// pgexporter.worker_status): a small fixed-size block of shared memory.
 // Plain C data only.
 #pragma once
 

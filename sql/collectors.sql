@@ -1,0 +1,56 @@
+-- Each collector's families, types and label sets (values are volatile;
+-- shapes are not).
+CREATE TABLE regress_scanned (id int PRIMARY KEY, v text);
+INSERT INTO regress_scanned SELECT g, 'x' FROM generate_series(1, 10) g;
+SELECT count(*) FROM regress_scanned;
+
+SELECT * FROM regress.families(ARRAY['server']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['server']);
+SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_replication_is_replica';
+
+SELECT * FROM regress.families(ARRAY['database']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['database']);
+-- One sample per database that allows connections, none for the shared row.
+SELECT count(*) = (SELECT count(*) FROM pg_database WHERE datallowconn) AS one_size_per_database
+FROM regress.samples(ARRAY['database']) WHERE metric = 'pg_database_size_bytes';
+
+SELECT * FROM regress.families(ARRAY['activity']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['activity']);
+-- Every database x 6 states, zero included.
+SELECT count(*) = 6 * (SELECT count(*) FROM pg_database) AS all_pairs
+FROM regress.samples(ARRAY['activity']) WHERE metric = 'pg_stat_activity_count';
+
+SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['locks']);
+SELECT count(*) = 9 * (SELECT count(*) FROM pg_database) AS all_modes
+FROM regress.samples(ARRAY['locks']) WHERE metric = 'pg_locks_count';
+
+-- Settings: units normalised like postgres_exporter.
+SELECT metric, value FROM regress.samples(ARRAY['settings'])
+WHERE metric IN ('pg_settings_shared_buffers_bytes', 'pg_settings_statement_timeout_seconds',
+                 'pg_settings_checkpoint_timeout_seconds', 'pg_settings_fsync', 'pg_settings_max_connections',
+                 'pg_settings_work_mem_bytes', 'pg_settings_wal_segment_size_bytes')
+ORDER BY 1;
+SELECT DISTINCT type FROM regress.families(ARRAY['settings']);
+SELECT count(*) > 150 AS many_settings FROM regress.families(ARRAY['settings']);
+
+SELECT * FROM regress.families(ARRAY['bgwriter']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['bgwriter']);
+
+-- A primary without standbys: lag 0, no per-standby series.
+SELECT * FROM regress.shape(ARRAY['replication']);
+SELECT value FROM regress.samples(ARRAY['replication']) WHERE metric = 'pg_replication_lag_seconds';
+
+SELECT * FROM regress.families(ARRAY['process']) ORDER BY 1;
+SELECT metric, value::float8 > 0 AS positive FROM regress.samples(ARRAY['process'])
+WHERE metric <> 'pg_exporter_process_cpu_seconds_total' ORDER BY 1;
+
+-- Self-metrics name each collector that ran.
+SELECT labels, value FROM regress.samples(ARRAY['locks', 'process'])
+WHERE metric = 'pg_exporter_collector_success' ORDER BY 1;
+
+-- Disabling a collector: its families disappear, the others stay.
+SELECT count(*) AS locks_series FROM regress.samples(ARRAY['server', 'database'])
+WHERE metric = 'pg_locks_count';
+
+DROP TABLE regress_scanned;
