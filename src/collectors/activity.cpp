@@ -1,6 +1,9 @@
 // Connections per database and state, postgres_exporter's pg_stat_activity
 // family. Every (database, state) pair is exported, zero when empty, because
-// dashboards and alerts expect the series to exist.
+// dashboards and alerts expect the series to exist (a series that vanishes
+// reads as "no data", not 0). Only client backends count (no walsenders,
+// parallel workers or this exporter). A transaction that began after this
+// scrape's transaction would have a negative age: it is clamped to 0.
 #include "collectors/collector.h"
 
 namespace collectors {
@@ -13,7 +16,7 @@ constexpr const char* kSql =
     "CROSS JOIN (VALUES ('active'), ('idle'), ('idle in transaction'), ('idle in transaction (aborted)'), "
     "  ('fastpath function call'), ('disabled')) AS s(state) "
     "LEFT JOIN (SELECT datname, state, count(*) AS count, "
-    "  max(extract(epoch FROM now() - xact_start)) AS max_tx_duration "
+    "  greatest(0, max(extract(epoch FROM now() - xact_start))) AS max_tx_duration "
     "  FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname IS NOT NULL "
     "  GROUP BY datname, state) a ON a.datname = d.datname AND a.state = s.state "
     "ORDER BY d.datname, s.state";

@@ -1,5 +1,10 @@
-// Replication: lag on a standby, per-standby lag on a primary, slots.
-// LSN differences are NUMERIC: they travel as text, never truncated to 0.
+// Replication: lag on a standby, per-walsender lag, replication slots, under
+// postgres_exporter's names. LSN differences are NUMERIC and travel as text, so
+// they are never truncated to 0. pg_current_wal_lsn() raises an error during
+// recovery, so on a standby "current" is the last received LSN (as
+// postgres_exporter does); the choice is made once, from ctx.in_recovery.
+#include <string>
+
 #include "collectors/collector.h"
 
 namespace collectors {
@@ -8,13 +13,23 @@ namespace {
 
 constexpr auto G = prometheus::MetricType::Gauge;
 
-void collect_standby_lag(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(
-      "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 "
-      "  WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-      "  ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp())) END AS lag, "
-      "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS last_replay");
-  emit_rows(rs, out, {},
+// On a standby: 0 when everything received is replayed, else the age of the
+// last replayed transaction (never negative). Absent when that age is unknown
+// (nothing replayed yet): an invented 0 would hide a stuck standby.
+constexpr const char* kStandbyLagSql =
+    "SELECT CASE WHEN receive_lsn = replay_lsn THEN 0 WHEN age < 0 THEN 0 ELSE age END AS lag, "
+    "age AS last_replay "
+    "FROM (SELECT pg_last_wal_receive_lsn() AS receive_lsn, pg_last_wal_replay_lsn() AS replay_lsn, "
+    "  extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS age) s";
+
+void collect_lag(const Context& ctx, metrics::Sink& out) {
+  if (!ctx.in_recovery) {
+    // A primary lags behind nobody. No last_replay: after a promotion
+    // pg_last_xact_replay_timestamp() keeps its old value and would grow forever.
+    out.gauge("pg_replication_lag_seconds", "Replication lag behind the primary, in seconds.").add(0);
+    return;
+  }
+  emit_rows(ctx.query(kStandbyLagSql), out, {},
             {
                 {"lag", "pg_replication_lag_seconds", G,
                  "Replication lag behind the primary, in seconds (0 when all received WAL is replayed)."},
@@ -23,58 +38,73 @@ void collect_standby_lag(const Context& ctx, metrics::Sink& out) {
             });
 }
 
-void collect_primary_standbys(const char* current_lsn, const Context& ctx, metrics::Sink& out) {
-  std::string sql = std::string(
-                        "SELECT r.application_name, coalesce(host(r.client_addr), '') AS client_addr, r.state, "
-                        "r.sync_state, coalesce(s.slot_name::text, '') AS slot_name, "
-                        "pg_wal_lsn_diff(") +
-                    current_lsn + ", '0/0') AS current_lsn_bytes, " + "pg_wal_lsn_diff(" + current_lsn +
-                    ", r.replay_lsn) AS replay_diff, "
-                    "pg_wal_lsn_diff(" +
-                    current_lsn + ", r.sent_lsn) AS sent_lag, pg_wal_lsn_diff(" + current_lsn +
-                    ", r.write_lsn) AS write_lag, pg_wal_lsn_diff(" + current_lsn +
-                    ", r.flush_lsn) AS flush_lag, "
-                    "extract(epoch FROM r.write_lag) AS write_lag_seconds, "
-                    "extract(epoch FROM r.flush_lag) AS flush_lag_seconds, "
-                    "extract(epoch FROM r.replay_lag) AS replay_lag_seconds "
-                    "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid";
-  pgx::ResultSet rs = ctx.query(sql.c_str());
-  emit_rows(rs, out, {"application_name", "client_addr", "state", "sync_state", "slot_name"},
+// One row per walsender (standbys, pg_basebackup, pg_receivewal; on a standby
+// the cascaded ones). Two walsenders can share every label (same host, same
+// application_name, no slot): DISTINCT ON keeps one, the furthest behind, so
+// the exposition never holds a duplicate series.
+void collect_walsenders(const std::string& current_lsn, const Context& ctx, metrics::Sink& out) {
+  auto lsn_diff = [&](const char* lsn, const char* as) {
+    return "pg_wal_lsn_diff(" + current_lsn + ", " + lsn + ") AS " + as + ", ";
+  };
+  std::string sql =
+      "SELECT DISTINCT ON (application_name, client_addr, state, sync_state, slot_name) * FROM ("
+      "SELECT r.application_name, coalesce(host(r.client_addr), '') AS client_addr, r.state, r.sync_state, "
+      "coalesce(s.slot_name::text, '') AS slot_name, r.flush_lsn, r.replay_lsn, " +
+      lsn_diff("'0/0'", "current_lsn_bytes") + lsn_diff("r.sent_lsn", "sent_lag_bytes") +
+      lsn_diff("r.write_lsn", "write_lag_bytes") + lsn_diff("r.flush_lsn", "flush_lag_bytes") +
+      lsn_diff("r.replay_lsn", "replay_lag_bytes") +
+      "extract(epoch FROM r.write_lag) AS write_lag_seconds, "
+      "extract(epoch FROM r.flush_lag) AS flush_lag_seconds, "
+      "extract(epoch FROM r.replay_lag) AS replay_lag_seconds "
+      "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid) w "
+      "ORDER BY application_name, client_addr, state, sync_state, slot_name, replay_lsn NULLS LAST, "
+      "flush_lsn NULLS LAST";
+  emit_rows(ctx.query(sql.c_str()), out, {"application_name", "client_addr", "state", "sync_state", "slot_name"},
             {
-                {"current_lsn_bytes", "pg_stat_replication_pg_current_wal_lsn_bytes", G, "Current WAL position of this server, in bytes."},
-                {"replay_diff", "pg_stat_replication_pg_wal_lsn_diff", G, "Lag of the standby's replay behind this server's WAL position, in bytes."},
-                {"sent_lag", "pg_stat_replication_sent_lag_bytes", G, "WAL not yet sent to the standby, in bytes."},
-                {"write_lag", "pg_stat_replication_write_lag_bytes", G, "WAL not yet written by the standby, in bytes."},
-                {"flush_lag", "pg_stat_replication_flush_lag_bytes", G, "WAL not yet flushed by the standby, in bytes."},
-                {"replay_diff", "pg_stat_replication_replay_lag_bytes", G, "WAL not yet replayed by the standby, in bytes."},
-                {"write_lag_seconds", "pg_stat_replication_write_lag_seconds", G, "Time until the standby wrote recent WAL, in seconds."},
-                {"flush_lag_seconds", "pg_stat_replication_flush_lag_seconds", G, "Time until the standby flushed recent WAL, in seconds."},
-                {"replay_lag_seconds", "pg_stat_replication_replay_lag_seconds", G, "Time until the standby replayed recent WAL, in seconds."},
+                {"current_lsn_bytes", "pg_stat_replication_pg_current_wal_lsn_bytes", G,
+                 "WAL position of this server (last received on a standby), in bytes."},
+                {"replay_lag_bytes", "pg_stat_replication_pg_wal_lsn_diff", G,
+                 "WAL not yet replayed by the standby, in bytes (same as pg_stat_replication_replay_lag_bytes)."},
+                {"sent_lag_bytes", "pg_stat_replication_sent_lag_bytes", G, "WAL not yet sent to the standby, in bytes."},
+                {"write_lag_bytes", "pg_stat_replication_write_lag_bytes", G,
+                 "WAL not yet written by the standby, in bytes."},
+                {"flush_lag_bytes", "pg_stat_replication_flush_lag_bytes", G,
+                 "WAL not yet flushed by the standby, in bytes."},
+                {"replay_lag_bytes", "pg_stat_replication_replay_lag_bytes", G,
+                 "WAL not yet replayed by the standby, in bytes."},
+                {"write_lag_seconds", "pg_stat_replication_write_lag_seconds", G,
+                 "Time between flushing recent WAL locally and the standby reporting it written, in seconds."},
+                {"flush_lag_seconds", "pg_stat_replication_flush_lag_seconds", G,
+                 "Time between flushing recent WAL locally and the standby reporting it flushed, in seconds."},
+                {"replay_lag_seconds", "pg_stat_replication_replay_lag_seconds", G,
+                 "Time between flushing recent WAL locally and the standby reporting it replayed, in seconds."},
+            });
+}
+
+void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::Sink& out) {
+  // restart_lsn is NULL for a slot that reserves no WAL: no retained sample.
+  std::string sql =
+      "SELECT slot_name::text AS slot_name, slot_type, coalesce(database::text, '') AS database, active, "
+      "pg_wal_lsn_diff(" + current_lsn + ", restart_lsn) AS retained_bytes FROM pg_replication_slots";
+  emit_rows(ctx.query(sql.c_str()), out, {"slot_name", "slot_type", "database"},
+            {
+                {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
+                {"retained_bytes", "pg_replication_slots_pg_wal_lsn_diff", G,
+                 "WAL retained by the replication slot (current LSN - restart_lsn), in bytes."},
             });
 }
 
 void collect_replication(const Context& ctx, metrics::Sink& out) {
-  collect_standby_lag(ctx, out);
-  // pg_current_wal_lsn() raises an error during recovery.
-  const char* current_lsn = ctx.in_recovery ? "pg_last_wal_receive_lsn()" : "pg_current_wal_lsn()";
-  if (!ctx.in_recovery) collect_primary_standbys(current_lsn, ctx, out);
-
-  std::string sql = std::string(
-                        "SELECT slot_name::text, slot_type, coalesce(database::text, '') AS database, "
-                        "active::int AS active, pg_wal_lsn_diff(") +
-                    current_lsn + ", restart_lsn) AS retained FROM pg_replication_slots";
-  pgx::ResultSet slots = ctx.query(sql.c_str());
-  emit_rows(slots, out, {"slot_name", "slot_type", "database"},
-            {
-                {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
-                {"retained", "pg_replication_slots_pg_wal_lsn_diff", G, "WAL retained by the replication slot, in bytes."},
-            });
+  collect_lag(ctx, out);
+  const std::string current_lsn = ctx.in_recovery ? "pg_last_wal_receive_lsn()" : "pg_current_wal_lsn()";
+  collect_walsenders(current_lsn, ctx, out);
+  collect_slots(current_lsn, ctx, out);
 }
 
 }  // namespace
 
 extern const Collector replication_collector = {
-    "replication", "Replication lag (standby), per-standby lag (primary), replication slots.", true, true, 0, 0,
-    &collect_replication};
+    "replication", "Replication lag (standby), per-standby WAL lag (pg_stat_replication), replication slots.",
+    true, true, 0, 0, &collect_replication};
 
 }  // namespace collectors

@@ -1,6 +1,9 @@
-// Numeric and boolean settings as pg_settings_<name>, with units normalised
-// to seconds or bytes exactly as postgres_exporter's pg_setting.go does, so
-// that alert rules comparing settings keep working.
+// Numeric and boolean settings as pg_settings_<name>. Names, units and values
+// follow postgres_exporter's pg_setting.go exactly, because alert rules compare
+// these series (e.g. connections against pg_settings_max_connections):
+// time units become seconds (+ "_seconds"), size units bytes (+ "_bytes"),
+// and -1 ("disabled") is kept as -1, not scaled (it is a flag, not a quantity).
+#include <set>
 #include <string>
 
 #include "collectors/collector.h"
@@ -12,50 +15,69 @@ namespace {
 struct Unit {
   const char* unit;
   double factor;
-  const char* suffix;
+  bool seconds;  // false: bytes
 };
 
+constexpr double kKiB = 1024.0;
+constexpr double kMiB = 1024.0 * 1024;
+
 constexpr Unit kUnits[] = {
-    {"ms", 0.001, "_seconds"},        {"s", 1, "_seconds"},
-    {"min", 60, "_seconds"},          {"h", 3600, "_seconds"},
-    {"d", 86400, "_seconds"},         {"B", 1, "_bytes"},
-    {"kB", 1024, "_bytes"},           {"MB", 1024.0 * 1024, "_bytes"},
-    {"GB", 1024.0 * 1024 * 1024, "_bytes"}, {"TB", 1024.0 * 1024 * 1024 * 1024, "_bytes"},
-    {"8kB", 8192, "_bytes"},          {"16kB", 16384, "_bytes"},
-    {"32kB", 32768, "_bytes"},        {"16MB", 16.0 * 1024 * 1024, "_bytes"},
-    {"32MB", 32.0 * 1024 * 1024, "_bytes"}, {"64MB", 64.0 * 1024 * 1024, "_bytes"},
+    {"ms", 0.001, true},       {"s", 1, true},          {"min", 60, true},
+    {"h", 3600, true},         {"d", 86400, true},      {"B", 1, false},
+    {"kB", kKiB, false},       {"MB", kMiB, false},     {"GB", kMiB * kKiB, false},
+    {"TB", kMiB * kMiB, false}, {"1kB", kKiB, false},    {"2kB", 2 * kKiB, false},
+    {"4kB", 4 * kKiB, false},  {"8kB", 8 * kKiB, false}, {"16kB", 16 * kKiB, false},
+    {"32kB", 32 * kKiB, false}, {"64kB", 64 * kKiB, false}, {"16MB", 16 * kMiB, false},
+    {"32MB", 32 * kMiB, false}, {"64MB", 64 * kMiB, false},
 };
+
+const Unit* find_unit(std::string_view unit) {
+  for (const Unit& u : kUnits) {
+    if (unit == u.unit) return &u;
+  }
+  return nullptr;
+}
+
+size_t column(const pgx::ResultSet& rs, const char* name) {
+  int c = rs.column(name);
+  if (c < 0) throw std::runtime_error(std::string("pg_settings query has no column ") + name);
+  return static_cast<size_t>(c);
+}
 
 void collect_settings(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(
-      "SELECT name, setting, coalesce(unit, '') AS unit, short_desc, vartype FROM pg_settings "
+      "SELECT name, setting, coalesce(unit, '') AS unit, short_desc FROM pg_settings "
       "WHERE vartype IN ('bool', 'integer', 'real') ORDER BY name");
-  int name_c = rs.column("name"), setting_c = rs.column("setting"), unit_c = rs.column("unit"),
-      desc_c = rs.column("short_desc");
+  const size_t name_c = column(rs, "name"), setting_c = column(rs, "setting"), unit_c = column(rs, "unit"),
+               desc_c = column(rs, "short_desc");
+  std::set<std::string> seen;  // two settings sanitising to one name: keep the first
   for (size_t r = 0; r < rs.rows(); r++) {
-    auto value = rs.number(r, setting_c);
+    // Booleans come as on/off and parse to 1/0; unparsable values are skipped.
+    std::optional<double> value = rs.number(r, setting_c);
     if (!value) continue;
-    std::string_view unit = rs.text(r, unit_c);
-    double factor = 1;
-    const char* suffix = "";
-    const char* note = "";
-    for (const Unit& u : kUnits) {
-      if (unit == u.unit) {
-        factor = u.factor;
-        suffix = u.suffix;
-        note = suffix[1] == 's' ? " [Units converted to seconds.]" : " [Units converted to bytes.]";
-      }
+    std::string_view unit_text = rs.text(r, unit_c);
+    std::string_view name = rs.text(r, name_c);
+    std::string metric = "pg_settings_" + metrics::sanitize_name(name);
+    std::string help = "Server Parameter: " + std::string(name);
+    double v = *value;
+    if (!unit_text.empty()) {
+      const Unit* u = find_unit(unit_text);
+      if (u == nullptr) continue;  // unknown unit: a wrong name would be worse than none
+      metric += u->seconds ? "_seconds" : "_bytes";
+      help += u->seconds ? " [Units converted to seconds.]" : " [Units converted to bytes.]";
+      if (v != -1) v *= u->factor;
     }
-    std::string name(rs.text(r, name_c));
-    std::string help = "Server Parameter: " + name + note + " " + std::string(rs.text(r, desc_c));
-    out.gauge("pg_settings_" + metrics::sanitize_name(name) + suffix, help).add(*value * factor);
+    if (!seen.insert(metric).second) continue;
+    help += " ";
+    help += rs.text(r, desc_c);
+    out.gauge(metric, help).add(v);
   }
 }
 
 }  // namespace
 
 extern const Collector settings_collector = {
-    "settings", "Numeric and boolean settings (pg_settings), in seconds and bytes.", true, true, 0, 0,
-    &collect_settings};
+    "settings", "Numeric and boolean server settings (pg_settings), units converted to seconds or bytes.",
+    true, true, 0, 0, &collect_settings};
 
 }  // namespace collectors

@@ -16,6 +16,7 @@ extern "C" {
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/wait_event.h"
 }
 
 namespace pgx {
@@ -68,5 +69,15 @@ void restart_worker(const std::string& why) {
 }
 
 int my_pid() noexcept { return MyProcPid; }
+
+void backoff(long ms) noexcept {
+  GuardError ignored;
+  guarded_call(
+      [](void* p) {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, *static_cast<long*>(p),
+                        PG_WAIT_EXTENSION);
+      },
+      &ms, &ignored);
+}
 
 }  // namespace pgx

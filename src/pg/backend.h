@@ -28,4 +28,8 @@ void release_external_fd() noexcept;
 
 int my_pid() noexcept;
 
+// Sleeps a little, waking early on the latch: keeps a loop that keeps
+// failing from spinning.
+void backoff(long ms) noexcept;
+
 }  // namespace pgx

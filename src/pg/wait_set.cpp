@@ -49,6 +49,7 @@ void WaitSet::rebuild(const std::vector<SocketInterest>& sockets) {
 }
 
 std::vector<ReadyEvent> WaitSet::wait(long timeout_ms) {
+  if (set_ == nullptr) throw PgError("pg_exporter: wait set not built", "XX000");
   WaitEvent events[kMaxReady];
   int nready = 0;
   auto* set = static_cast<WaitEventSet*>(set_);

@@ -110,6 +110,12 @@ void Exporter::run() {
       if (pgx::in_transaction()) pgx::abort_transaction();
       pgx::log(pgx::LogLevel::kWarning, std::string("event loop: ") + e.what());
       wait_set_generation_ = UINT64_MAX;
+      pgx::backoff(100);
+    } catch (...) {
+      if (pgx::in_transaction()) pgx::abort_transaction();
+      pgx::log(pgx::LogLevel::kWarning, "event loop: unknown exception");
+      wait_set_generation_ = UINT64_MAX;
+      pgx::backoff(100);
     }
   }
 }
