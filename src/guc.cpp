@@ -108,12 +108,12 @@ void define_all() {
   DefineCustomIntVariable("pg_exporter.port", "TCP port of the metrics endpoint (0 picks a free port).",
                           nullptr, &port, 9187, 0, 65535, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("pg_exporter.database", "Database the exporter connects to for its queries.",
-                             "Changing it restarts the exporter's worker.", &database, "postgres",
-                             PGC_SIGHUP, 0, check_database, nullptr, nullptr);
+                             "Changing it restarts the exporter's worker.", &database, "postgres", PGC_SIGHUP,
+                             0, check_database, nullptr, nullptr);
   DefineCustomStringVariable(
       "pg_exporter.role", "Role the exporter's queries run as (empty: the bootstrap superuser).",
-      "A role with LOGIN that is a member of pg_monitor is enough. Changing it restarts the worker.", &role, "",
-      PGC_SIGHUP, 0, check_role, nullptr, nullptr);
+      "A role with LOGIN that is a member of pg_monitor is enough. Changing it restarts the worker.", &role,
+      "", PGC_SIGHUP, 0, check_role, nullptr, nullptr);
   DefineCustomStringVariable("pg_exporter.collectors", "Collectors to run on each scrape.",
                              "Comma-separated names; \"default\" is the default set, \"all\" every "
                              "collector, and \"-name\" removes one.",

@@ -11,7 +11,8 @@ namespace collectors {
 namespace {
 
 constexpr const char* kSql =
-    "SELECT d.datname, s.state, coalesce(a.count, 0) AS count, coalesce(a.max_tx_duration, 0) AS max_tx_duration "
+    "SELECT d.datname, s.state, coalesce(a.count, 0) AS count, coalesce(a.max_tx_duration, 0) AS "
+    "max_tx_duration "
     "FROM pg_database d "
     "CROSS JOIN (VALUES ('active'), ('idle'), ('idle in transaction'), ('idle in transaction (aborted)'), "
     "  ('fastpath function call'), ('disabled')) AS s(state) "
@@ -35,7 +36,12 @@ void collect_activity(const Context& ctx, metrics::Sink& out) {
 }  // namespace
 
 extern const Collector activity_collector = {
-    "activity", "Client connections and oldest transaction age per database and state (pg_stat_activity).", true,
-    true, 0, 0, &collect_activity};
+    "activity",
+    "Client connections and oldest transaction age per database and state (pg_stat_activity).",
+    true,
+    true,
+    0,
+    0,
+    &collect_activity};
 
 }  // namespace collectors

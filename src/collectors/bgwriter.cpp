@@ -1,7 +1,10 @@
-// Background writer and checkpointer counters. PostgreSQL 17 moved the
-// checkpointer's columns to pg_stat_checkpointer; both layouts are handled,
-// under postgres_exporter's names for each (times stay in milliseconds, as
-// postgres_exporter exports them, and the HELP says so).
+// Background writer and checkpointer counters, under postgres_exporter's names
+// for each layout: PostgreSQL 17 moved the checkpointer's columns from
+// pg_stat_bgwriter to pg_stat_checkpointer (and dropped buffers_backend*).
+// Write/sync times stay in milliseconds, as postgres_exporter exports them
+// (the HELP says so; no "_seconds" name on a millisecond value).
+#include <vector>
+
 #include "collectors/collector.h"
 
 namespace collectors {
@@ -10,59 +13,90 @@ namespace {
 
 constexpr auto C = prometheus::MetricType::Counter;
 
-void collect_bgwriter(const Context& ctx, metrics::Sink& out) {
-  if (ctx.server_version < 170000) {
-    pgx::ResultSet rs = ctx.query(
-        "SELECT checkpoints_timed, checkpoints_req, checkpoint_write_time, checkpoint_sync_time, "
-        "buffers_checkpoint, buffers_clean, maxwritten_clean, buffers_backend, buffers_backend_fsync, "
-        "buffers_alloc, extract(epoch FROM stats_reset) AS stats_reset FROM pg_stat_bgwriter");
-    emit_rows(rs, out, {},
-              {
-                  {"checkpoints_timed", "pg_stat_bgwriter_checkpoints_timed_total", C, "Scheduled checkpoints performed."},
-                  {"checkpoints_req", "pg_stat_bgwriter_checkpoints_req_total", C, "Requested checkpoints performed."},
-                  {"checkpoint_write_time", "pg_stat_bgwriter_checkpoint_write_time_total", C, "Time spent writing checkpoint files to disk, in milliseconds."},
-                  {"checkpoint_sync_time", "pg_stat_bgwriter_checkpoint_sync_time_total", C, "Time spent synchronizing checkpoint files to disk, in milliseconds."},
-                  {"buffers_checkpoint", "pg_stat_bgwriter_buffers_checkpoint_total", C, "Buffers written during checkpoints."},
-                  {"buffers_clean", "pg_stat_bgwriter_buffers_clean_total", C, "Buffers written by the background writer."},
-                  {"maxwritten_clean", "pg_stat_bgwriter_maxwritten_clean_total", C, "Times the background writer stopped a cleaning scan because it had written too many buffers."},
-                  {"buffers_backend", "pg_stat_bgwriter_buffers_backend_total", C, "Buffers written directly by a backend."},
-                  {"buffers_backend_fsync", "pg_stat_bgwriter_buffers_backend_fsync_total", C, "Times a backend had to execute its own fsync call."},
-                  {"buffers_alloc", "pg_stat_bgwriter_buffers_alloc_total", C, "Buffers allocated."},
-                  {"stats_reset", "pg_stat_bgwriter_stats_reset_total", C, "Time at which these statistics were last reset, in Unix seconds."},
-              });
-    return;
-  }
-  pgx::ResultSet bg = ctx.query(
-      "SELECT buffers_clean, maxwritten_clean, buffers_alloc, extract(epoch FROM stats_reset) AS stats_reset "
-      "FROM pg_stat_bgwriter");
-  emit_rows(bg, out, {},
+// The columns pg_stat_bgwriter has in every version.
+std::vector<ColumnMetric> bgwriter_metrics() {
+  return {
+      {"buffers_clean", "pg_stat_bgwriter_buffers_clean_total", C,
+       "Buffers written by the background writer."},
+      {"maxwritten_clean", "pg_stat_bgwriter_maxwritten_clean_total", C,
+       "Times the background writer stopped a cleaning scan because it had written too many buffers."},
+      {"buffers_alloc", "pg_stat_bgwriter_buffers_alloc_total", C, "Buffers allocated."},
+      {"stats_reset", "pg_stat_bgwriter_stats_reset_total", C,
+       "Time at which these statistics were last reset, in Unix seconds."},
+  };
+}
+
+void collect_legacy(const Context& ctx, metrics::Sink& out) {
+  pgx::ResultSet rs = ctx.query(
+      "SELECT checkpoints_timed, checkpoints_req, checkpoint_write_time, checkpoint_sync_time, "
+      "buffers_checkpoint, buffers_clean, maxwritten_clean, buffers_backend, buffers_backend_fsync, "
+      "buffers_alloc, extract(epoch FROM stats_reset) AS stats_reset FROM pg_stat_bgwriter");
+  emit_rows(rs, out, {},
             {
-                {"buffers_clean", "pg_stat_bgwriter_buffers_clean_total", C, "Buffers written by the background writer."},
-                {"maxwritten_clean", "pg_stat_bgwriter_maxwritten_clean_total", C, "Times the background writer stopped a cleaning scan because it had written too many buffers."},
-                {"buffers_alloc", "pg_stat_bgwriter_buffers_alloc_total", C, "Buffers allocated."},
-                {"stats_reset", "pg_stat_bgwriter_stats_reset_total", C, "Time at which these statistics were last reset, in Unix seconds."},
+                {"checkpoints_timed", "pg_stat_bgwriter_checkpoints_timed_total", C,
+                 "Scheduled checkpoints performed."},
+                {"checkpoints_req", "pg_stat_bgwriter_checkpoints_req_total", C,
+                 "Requested checkpoints performed."},
+                {"checkpoint_write_time", "pg_stat_bgwriter_checkpoint_write_time_total", C,
+                 "Time spent writing checkpoint files to disk, in milliseconds."},
+                {"checkpoint_sync_time", "pg_stat_bgwriter_checkpoint_sync_time_total", C,
+                 "Time spent synchronizing checkpoint files to disk, in milliseconds."},
+                {"buffers_checkpoint", "pg_stat_bgwriter_buffers_checkpoint_total", C,
+                 "Buffers written during checkpoints."},
+                {"buffers_backend", "pg_stat_bgwriter_buffers_backend_total", C,
+                 "Buffers written directly by a backend."},
+                {"buffers_backend_fsync", "pg_stat_bgwriter_buffers_backend_fsync_total", C,
+                 "Times a backend had to execute its own fsync call."},
             });
-  pgx::ResultSet cp = ctx.query(
-      "SELECT num_timed, num_requested, restartpoints_timed, restartpoints_req, restartpoints_done, write_time, "
-      "sync_time, buffers_written, extract(epoch FROM stats_reset) AS stats_reset FROM pg_stat_checkpointer");
-  emit_rows(cp, out, {},
+  emit_rows(rs, out, {}, bgwriter_metrics());
+}
+
+void collect_pg17(const Context& ctx, metrics::Sink& out) {
+  emit_rows(ctx.query("SELECT buffers_clean, maxwritten_clean, buffers_alloc, "
+                      "extract(epoch FROM stats_reset) AS stats_reset FROM pg_stat_bgwriter"),
+            out, {}, bgwriter_metrics());
+  emit_rows(ctx.query("SELECT num_timed, num_requested, restartpoints_timed, restartpoints_req, "
+                      "restartpoints_done, write_time, sync_time, buffers_written, "
+                      "extract(epoch FROM stats_reset) AS stats_reset FROM pg_stat_checkpointer"),
+            out, {},
             {
                 {"num_timed", "pg_stat_checkpointer_num_timed_total", C, "Scheduled checkpoints performed."},
-                {"num_requested", "pg_stat_checkpointer_num_requested_total", C, "Requested checkpoints performed."},
-                {"restartpoints_timed", "pg_stat_checkpointer_restartpoints_timed_total", C, "Scheduled restartpoints."},
-                {"restartpoints_req", "pg_stat_checkpointer_restartpoints_req_total", C, "Requested restartpoints."},
-                {"restartpoints_done", "pg_stat_checkpointer_restartpoints_done_total", C, "Restartpoints performed."},
-                {"write_time", "pg_stat_checkpointer_write_time_total", C, "Time spent writing checkpoint files to disk, in milliseconds."},
-                {"sync_time", "pg_stat_checkpointer_sync_time_total", C, "Time spent synchronizing checkpoint files to disk, in milliseconds."},
-                {"buffers_written", "pg_stat_checkpointer_buffers_written_total", C, "Buffers written during checkpoints and restartpoints."},
-                {"stats_reset", "pg_stat_checkpointer_stats_reset_total", C, "Time at which these statistics were last reset, in Unix seconds."},
+                {"num_requested", "pg_stat_checkpointer_num_requested_total", C,
+                 "Requested checkpoints performed."},
+                {"restartpoints_timed", "pg_stat_checkpointer_restartpoints_timed_total", C,
+                 "Scheduled restartpoints."},
+                {"restartpoints_req", "pg_stat_checkpointer_restartpoints_req_total", C,
+                 "Requested restartpoints."},
+                {"restartpoints_done", "pg_stat_checkpointer_restartpoints_done_total", C,
+                 "Restartpoints performed."},
+                {"write_time", "pg_stat_checkpointer_write_time_total", C,
+                 "Time spent writing checkpoint and restartpoint files to disk, in milliseconds."},
+                {"sync_time", "pg_stat_checkpointer_sync_time_total", C,
+                 "Time spent synchronizing checkpoint and restartpoint files to disk, in milliseconds."},
+                {"buffers_written", "pg_stat_checkpointer_buffers_written_total", C,
+                 "Buffers written during checkpoints and restartpoints."},
+                {"stats_reset", "pg_stat_checkpointer_stats_reset_total", C,
+                 "Time at which these statistics were last reset, in Unix seconds."},
             });
+}
+
+void collect_bgwriter(const Context& ctx, metrics::Sink& out) {
+  if (ctx.server_version >= 170000) {
+    collect_pg17(ctx, out);
+  } else {
+    collect_legacy(ctx, out);
+  }
 }
 
 }  // namespace
 
 extern const Collector bgwriter_collector = {
-    "bgwriter", "Background writer and checkpointer counters (pg_stat_bgwriter, pg_stat_checkpointer on 17+).",
-    true, true, 0, 0, &collect_bgwriter};
+    "bgwriter",
+    "Background writer and checkpointer counters (pg_stat_bgwriter; pg_stat_checkpointer on 17+).",
+    true,
+    true,
+    0,
+    0,
+    &collect_bgwriter};
 
 }  // namespace collectors

@@ -21,7 +21,7 @@ namespace collectors {
 struct Context {
   int server_version = 0;  // server_version_num, e.g. 150004
   bool in_recovery = false;
-  std::string database;    // the database the SQL runs in
+  std::string database;  // the database the SQL runs in
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
 };
@@ -30,7 +30,7 @@ struct Collector {
   const char* name;
   const char* description;
   bool enabled_by_default;
-  bool needs_sql;        // false: runs even when the database is unreachable
+  bool needs_sql;          // false: runs even when the database is unreachable
   int min_server_version;  // server_version_num bounds, 0 = unbounded
   int max_server_version;
   void (*collect)(const Context& ctx, metrics::Sink& out);
@@ -45,11 +45,11 @@ bool supports(const Collector& c, int server_version);
 // ---- helpers for the common shape "one row = one label set" ----
 
 struct ColumnMetric {
-  const char* column;   // result column holding the value
-  const char* name;     // metric family name
+  const char* column;  // result column holding the value
+  const char* name;    // metric family name
   prometheus::MetricType type;
   const char* help;
-  double scale = 1.0;   // multiply (e.g. 0.001 for ms -> s)
+  double scale = 1.0;  // multiply (e.g. 0.001 for ms -> s)
 };
 
 // For each row and each ColumnMetric whose column exists, adds one sample

@@ -1,14 +1,18 @@
-// pg_stat_database and database sizes, under postgres_exporter's names and
-// types (its counters predate the _total rule; dashboards use these names).
+// pg_stat_database, database sizes and connection limits, under
+// postgres_exporter's names and types so its dashboards work unchanged. Its
+// pg_stat_database counters predate the _total rule and keep their old names;
+// the times stay in milliseconds as it exports them. The PG14+ session columns
+// are new families in the same style (seconds, _total).
+#include <string>
+
 #include "collectors/collector.h"
 
 namespace collectors {
 
 namespace {
 
-using prometheus::MetricType;
-constexpr auto C = MetricType::Counter;
-constexpr auto G = MetricType::Gauge;
+constexpr auto C = prometheus::MetricType::Counter;
+constexpr auto G = prometheus::MetricType::Gauge;
 
 void collect_database(const Context& ctx, metrics::Sink& out) {
   // The row with a NULL datname holds shared objects: no database to name.
@@ -18,55 +22,75 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
       "deadlocks, blk_read_time, blk_write_time, extract(epoch FROM stats_reset) AS stats_reset";
   if (ctx.server_version >= 140000) {
     sql +=
-        ", session_time, active_time, idle_in_transaction_time, sessions, sessions_abandoned, sessions_fatal, "
+        ", session_time, active_time, idle_in_transaction_time, sessions, sessions_abandoned, "
+        "sessions_fatal, "
         "sessions_killed";
   }
   sql += " FROM pg_stat_database WHERE datname IS NOT NULL";
-  pgx::ResultSet rs = ctx.query(sql.c_str());
-  emit_rows(rs, out, {"datid", "datname"},
-            {
-                {"numbackends", "pg_stat_database_numbackends", G, "Backends currently connected to this database."},
-                {"xact_commit", "pg_stat_database_xact_commit", C, "Transactions in this database that have been committed."},
-                {"xact_rollback", "pg_stat_database_xact_rollback", C, "Transactions in this database that have been rolled back."},
-                {"blks_read", "pg_stat_database_blks_read", C, "Disk blocks read in this database."},
-                {"blks_hit", "pg_stat_database_blks_hit", C, "Disk blocks found already in the buffer cache."},
-                {"tup_returned", "pg_stat_database_tup_returned", C, "Rows returned by queries in this database."},
-                {"tup_fetched", "pg_stat_database_tup_fetched", C, "Rows fetched by queries in this database."},
-                {"tup_inserted", "pg_stat_database_tup_inserted", C, "Rows inserted by queries in this database."},
-                {"tup_updated", "pg_stat_database_tup_updated", C, "Rows updated by queries in this database."},
-                {"tup_deleted", "pg_stat_database_tup_deleted", C, "Rows deleted by queries in this database."},
-                {"conflicts", "pg_stat_database_conflicts", C, "Queries canceled due to conflicts with recovery."},
-                {"temp_files", "pg_stat_database_temp_files", C, "Temporary files created by queries."},
-                {"temp_bytes", "pg_stat_database_temp_bytes", C, "Data written to temporary files by queries, in bytes."},
-                {"deadlocks", "pg_stat_database_deadlocks", C, "Deadlocks detected in this database."},
-                {"blk_read_time", "pg_stat_database_blk_read_time", C, "Time spent reading data file blocks, in milliseconds."},
-                {"blk_write_time", "pg_stat_database_blk_write_time", C, "Time spent writing data file blocks, in milliseconds."},
-                {"stats_reset", "pg_stat_database_stats_reset", C, "Time at which these statistics were last reset, in Unix seconds."},
-                {"active_time", "pg_stat_database_active_time_seconds_total", C, "Time spent executing SQL statements in this database, in seconds.", 0.001},
-                {"session_time", "pg_stat_database_session_time_seconds_total", C, "Time spent by sessions in this database, in seconds.", 0.001},
-                {"idle_in_transaction_time", "pg_stat_database_idle_in_transaction_time_seconds_total", C, "Time spent idling in a transaction in this database, in seconds.", 0.001},
-                {"sessions", "pg_stat_database_sessions_total", C, "Sessions established to this database."},
-                {"sessions_abandoned", "pg_stat_database_sessions_abandoned_total", C, "Sessions terminated because the client went away."},
-                {"sessions_fatal", "pg_stat_database_sessions_fatal_total", C, "Sessions terminated by fatal errors."},
-                {"sessions_killed", "pg_stat_database_sessions_killed_total", C, "Sessions terminated by operator intervention."},
-            });
+  emit_rows(
+      ctx.query(sql.c_str()), out, {"datid", "datname"},
+      {
+          {"numbackends", "pg_stat_database_numbackends", G,
+           "Backends currently connected to this database."},
+          {"xact_commit", "pg_stat_database_xact_commit", C, "Transactions committed in this database."},
+          {"xact_rollback", "pg_stat_database_xact_rollback", C,
+           "Transactions rolled back in this database."},
+          {"blks_read", "pg_stat_database_blks_read", C, "Disk blocks read in this database."},
+          {"blks_hit", "pg_stat_database_blks_hit", C, "Disk blocks found already in the buffer cache."},
+          {"tup_returned", "pg_stat_database_tup_returned", C, "Rows returned by queries in this database."},
+          {"tup_fetched", "pg_stat_database_tup_fetched", C, "Rows fetched by queries in this database."},
+          {"tup_inserted", "pg_stat_database_tup_inserted", C, "Rows inserted by queries in this database."},
+          {"tup_updated", "pg_stat_database_tup_updated", C, "Rows updated by queries in this database."},
+          {"tup_deleted", "pg_stat_database_tup_deleted", C, "Rows deleted by queries in this database."},
+          {"conflicts", "pg_stat_database_conflicts", C, "Queries canceled due to conflicts with recovery."},
+          {"temp_files", "pg_stat_database_temp_files", C, "Temporary files created by queries."},
+          {"temp_bytes", "pg_stat_database_temp_bytes", C, "Data written to temporary files, in bytes."},
+          {"deadlocks", "pg_stat_database_deadlocks", C, "Deadlocks detected in this database."},
+          {"blk_read_time", "pg_stat_database_blk_read_time", C,
+           "Time spent reading data file blocks, in milliseconds."},
+          {"blk_write_time", "pg_stat_database_blk_write_time", C,
+           "Time spent writing data file blocks, in milliseconds."},
+          {"stats_reset", "pg_stat_database_stats_reset", C,
+           "Time at which these statistics were last reset, in Unix seconds."},
+          // PostgreSQL 14+ (absent columns add no family).
+          {"active_time", "pg_stat_database_active_time_seconds_total", C,
+           "Time spent executing SQL statements in this database, in seconds.", 0.001},
+          {"session_time", "pg_stat_database_session_time_seconds_total", C,
+           "Time spent by sessions in this database, in seconds.", 0.001},
+          {"idle_in_transaction_time", "pg_stat_database_idle_in_transaction_time_seconds_total", C,
+           "Time spent idling in a transaction in this database, in seconds.", 0.001},
+          {"sessions", "pg_stat_database_sessions_total", C, "Sessions established to this database."},
+          {"sessions_abandoned", "pg_stat_database_sessions_abandoned_total", C,
+           "Sessions terminated because the connection to the client was lost."},
+          {"sessions_fatal", "pg_stat_database_sessions_fatal_total", C,
+           "Sessions terminated by fatal errors."},
+          {"sessions_killed", "pg_stat_database_sessions_killed_total", C,
+           "Sessions terminated by operator intervention."},
+      });
 
-  // pg_database_size needs CONNECT on the database (or pg_read_all_stats):
-  // without it this collector fails as a whole, which the scrape reports.
-  pgx::ResultSet sizes = ctx.query(
-      "SELECT datname, pg_database_size(oid) AS size_bytes, datconnlimit AS connection_limit "
-      "FROM pg_database WHERE datallowconn");
-  emit_rows(sizes, out, {"datname"},
+  // Databases that refuse connections (template0) are skipped. pg_database_size
+  // needs CONNECT on the database (or pg_read_all_stats): where that is missing,
+  // or a database is dropped mid-scrape, this collector fails as a whole, which
+  // the scrape reports (pg_exporter_collector_success 0).
+  emit_rows(ctx.query("SELECT datname, pg_database_size(oid) AS size_bytes, datconnlimit AS connection_limit "
+                      "FROM pg_database WHERE datallowconn"),
+            out, {"datname"},
             {
                 {"size_bytes", "pg_database_size_bytes", G, "Disk space used by the database, in bytes."},
-                {"connection_limit", "pg_database_connection_limit", G, "Connection limit of the database (-1: none)."},
+                {"connection_limit", "pg_database_connection_limit", G,
+                 "Connection limit of the database (-1: no limit)."},
             });
 }
 
 }  // namespace
 
 extern const Collector database_collector = {
-    "database", "Per-database statistics (pg_stat_database), sizes and connection limits.", true, true, 0, 0,
+    "database",
+    "Per-database statistics (pg_stat_database), sizes and connection limits.",
+    true,
+    true,
+    0,
+    0,
     &collect_database};
 
 }  // namespace collectors

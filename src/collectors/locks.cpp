@@ -1,5 +1,8 @@
-// Locks held per database and mode. Modes are lower-cased and every one is
-// exported (zero when none), as postgres_exporter does.
+// Locks per database and mode (granted or awaited, as pg_locks lists them),
+// postgres_exporter's pg_locks_count. Modes are lower-cased and every
+// (database, mode) pair is exported, zero when none, as postgres_exporter does:
+// dashboards and alerts expect every series to exist. Locks on shared catalogs
+// and non-relation locks (database 0 or NULL) belong to no database: not counted.
 #include "collectors/collector.h"
 
 namespace collectors {
@@ -19,13 +22,14 @@ constexpr const char* kSql =
 
 void collect_locks(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(kSql);
-  emit_rows(rs, out, {"datname", "mode"},
-            {{"count", "pg_locks_count", prometheus::MetricType::Gauge, "Locks held, by database and lock mode."}});
+  emit_rows(
+      rs, out, {"datname", "mode"},
+      {{"count", "pg_locks_count", prometheus::MetricType::Gauge, "Locks held, by database and lock mode."}});
 }
 
 }  // namespace
 
-extern const Collector locks_collector = {"locks", "Locks held per database and lock mode (pg_locks).", true, true,
-                                          0, 0, &collect_locks};
+extern const Collector locks_collector = {
+    "locks", "Locks held per database and lock mode (pg_locks).", true, true, 0, 0, &collect_locks};
 
 }  // namespace collectors

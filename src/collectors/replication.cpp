@@ -1,8 +1,10 @@
 // Replication: lag on a standby, per-walsender lag, replication slots, under
 // postgres_exporter's names. LSN differences are NUMERIC and travel as text, so
 // they are never truncated to 0. pg_current_wal_lsn() raises an error during
-// recovery, so on a standby "current" is the last received LSN (as
-// postgres_exporter does); the choice is made once, from ctx.in_recovery.
+// recovery, so on a standby "current" is the furthest of the received and the
+// replayed LSN: the received LSN alone restarts at a segment boundary when the
+// WAL receiver (re)connects and lags the replay position, which made
+// postgres_exporter's diffs negative. The choice is made from ctx.in_recovery.
 #include <string>
 
 #include "collectors/collector.h"
@@ -13,11 +15,12 @@ namespace {
 
 constexpr auto G = prometheus::MetricType::Gauge;
 
-// On a standby: 0 when everything received is replayed, else the age of the
-// last replayed transaction (never negative). Absent when that age is unknown
-// (nothing replayed yet): an invented 0 would hide a stuck standby.
+// On a standby: 0 when everything received is replayed (received <= replayed:
+// see above), else the age of the last replayed transaction, never negative.
+// Absent when that age is unknown (nothing replayed since start-up while WAL
+// waits): an invented 0 would hide a stuck standby.
 constexpr const char* kStandbyLagSql =
-    "SELECT CASE WHEN receive_lsn = replay_lsn THEN 0 WHEN age < 0 THEN 0 ELSE age END AS lag, "
+    "SELECT CASE WHEN receive_lsn <= replay_lsn THEN 0 WHEN age < 0 THEN 0 ELSE age END AS lag, "
     "age AS last_replay "
     "FROM (SELECT pg_last_wal_receive_lsn() AS receive_lsn, pg_last_wal_replay_lsn() AS replay_lsn, "
     "  extract(epoch FROM now() - pg_last_xact_replay_timestamp()) AS age) s";
@@ -59,44 +62,50 @@ void collect_walsenders(const std::string& current_lsn, const Context& ctx, metr
       "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid) w "
       "ORDER BY application_name, client_addr, state, sync_state, slot_name, replay_lsn NULLS LAST, "
       "flush_lsn NULLS LAST";
-  emit_rows(ctx.query(sql.c_str()), out, {"application_name", "client_addr", "state", "sync_state", "slot_name"},
-            {
-                {"current_lsn_bytes", "pg_stat_replication_pg_current_wal_lsn_bytes", G,
-                 "WAL position of this server (last received on a standby), in bytes."},
-                {"replay_lag_bytes", "pg_stat_replication_pg_wal_lsn_diff", G,
-                 "WAL not yet replayed by the standby, in bytes (same as pg_stat_replication_replay_lag_bytes)."},
-                {"sent_lag_bytes", "pg_stat_replication_sent_lag_bytes", G, "WAL not yet sent to the standby, in bytes."},
-                {"write_lag_bytes", "pg_stat_replication_write_lag_bytes", G,
-                 "WAL not yet written by the standby, in bytes."},
-                {"flush_lag_bytes", "pg_stat_replication_flush_lag_bytes", G,
-                 "WAL not yet flushed by the standby, in bytes."},
-                {"replay_lag_bytes", "pg_stat_replication_replay_lag_bytes", G,
-                 "WAL not yet replayed by the standby, in bytes."},
-                {"write_lag_seconds", "pg_stat_replication_write_lag_seconds", G,
-                 "Time between flushing recent WAL locally and the standby reporting it written, in seconds."},
-                {"flush_lag_seconds", "pg_stat_replication_flush_lag_seconds", G,
-                 "Time between flushing recent WAL locally and the standby reporting it flushed, in seconds."},
-                {"replay_lag_seconds", "pg_stat_replication_replay_lag_seconds", G,
-                 "Time between flushing recent WAL locally and the standby reporting it replayed, in seconds."},
-            });
+  emit_rows(
+      ctx.query(sql.c_str()), out, {"application_name", "client_addr", "state", "sync_state", "slot_name"},
+      {
+          {"current_lsn_bytes", "pg_stat_replication_pg_current_wal_lsn_bytes", G,
+           "WAL position of this server (on a standby: furthest received or replayed), in bytes."},
+          {"replay_lag_bytes", "pg_stat_replication_pg_wal_lsn_diff", G,
+           "WAL not yet replayed by the standby, in bytes (same as pg_stat_replication_replay_lag_bytes)."},
+          {"sent_lag_bytes", "pg_stat_replication_sent_lag_bytes", G,
+           "WAL not yet sent to the standby, in bytes."},
+          {"write_lag_bytes", "pg_stat_replication_write_lag_bytes", G,
+           "WAL not yet written by the standby, in bytes."},
+          {"flush_lag_bytes", "pg_stat_replication_flush_lag_bytes", G,
+           "WAL not yet flushed by the standby, in bytes."},
+          {"replay_lag_bytes", "pg_stat_replication_replay_lag_bytes", G,
+           "WAL not yet replayed by the standby, in bytes."},
+          {"write_lag_seconds", "pg_stat_replication_write_lag_seconds", G,
+           "Time between flushing recent WAL locally and the standby reporting it written, in seconds."},
+          {"flush_lag_seconds", "pg_stat_replication_flush_lag_seconds", G,
+           "Time between flushing recent WAL locally and the standby reporting it flushed, in seconds."},
+          {"replay_lag_seconds", "pg_stat_replication_replay_lag_seconds", G,
+           "Time between flushing recent WAL locally and the standby reporting it replayed, in seconds."},
+      });
 }
 
 void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::Sink& out) {
   // restart_lsn is NULL for a slot that reserves no WAL: no retained sample.
   std::string sql =
       "SELECT slot_name::text AS slot_name, slot_type, coalesce(database::text, '') AS database, active, "
-      "pg_wal_lsn_diff(" + current_lsn + ", restart_lsn) AS retained_bytes FROM pg_replication_slots";
-  emit_rows(ctx.query(sql.c_str()), out, {"slot_name", "slot_type", "database"},
-            {
-                {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
-                {"retained_bytes", "pg_replication_slots_pg_wal_lsn_diff", G,
-                 "WAL retained by the replication slot (current LSN - restart_lsn), in bytes."},
-            });
+      "pg_wal_lsn_diff(" +
+      current_lsn + ", restart_lsn) AS retained_bytes FROM pg_replication_slots";
+  emit_rows(
+      ctx.query(sql.c_str()), out, {"slot_name", "slot_type", "database"},
+      {
+          {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
+          {"retained_bytes", "pg_replication_slots_pg_wal_lsn_diff", G,
+           "WAL retained by the replication slot (current LSN - restart_lsn), in bytes."},
+      });
 }
 
 void collect_replication(const Context& ctx, metrics::Sink& out) {
   collect_lag(ctx, out);
-  const std::string current_lsn = ctx.in_recovery ? "pg_last_wal_receive_lsn()" : "pg_current_wal_lsn()";
+  const std::string current_lsn = ctx.in_recovery
+                                      ? "greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())"
+                                      : "pg_current_wal_lsn()";
   collect_walsenders(current_lsn, ctx, out);
   collect_slots(current_lsn, ctx, out);
 }
@@ -104,7 +113,12 @@ void collect_replication(const Context& ctx, metrics::Sink& out) {
 }  // namespace
 
 extern const Collector replication_collector = {
-    "replication", "Replication lag (standby), per-standby WAL lag (pg_stat_replication), replication slots.",
-    true, true, 0, 0, &collect_replication};
+    "replication",
+    "Replication lag (standby), per-standby WAL lag (pg_stat_replication), replication slots.",
+    true,
+    true,
+    0,
+    0,
+    &collect_replication};
 
 }  // namespace collectors

@@ -20,12 +20,15 @@ void collect_server(const Context& ctx, metrics::Sink& out) {
   out.gauge("pg_static", "Version string as reported by PostgreSQL; the value is always 1.")
       .add({{"version", rs.text(0, 0)}, {"short_version", short_version}}, 1);
   out.gauge("pg_version_info", "PostgreSQL version; the value is always 1.")
-      .add({{"version", rs.text(0, 1)}, {"version_num", std::to_string(v)}, {"short_version", short_version}}, 1);
+      .add({{"version", rs.text(0, 1)}, {"version_num", std::to_string(v)}, {"short_version", short_version}},
+           1);
   if (auto t = rs.number(0, 2)) {
-    out.gauge("pg_postmaster_start_time_seconds", "Time at which the postmaster started, in Unix seconds.").add(*t);
+    out.gauge("pg_postmaster_start_time_seconds", "Time at which the postmaster started, in Unix seconds.")
+        .add(*t);
   }
   if (auto t = rs.number(0, 3)) {
-    out.gauge("pg_config_load_time_seconds", "Time at which the configuration was last loaded, in Unix seconds.")
+    out.gauge("pg_config_load_time_seconds",
+              "Time at which the configuration was last loaded, in Unix seconds.")
         .add(*t);
   }
   out.gauge("pg_replication_is_replica", "Whether the server is a standby (in recovery): 1 = yes.")
@@ -35,7 +38,12 @@ void collect_server(const Context& ctx, metrics::Sink& out) {
 }  // namespace
 
 extern const Collector server_collector = {
-    "server", "Server version, postmaster start time, configuration load time, recovery state.",
-    true, true, 0, 0, &collect_server};
+    "server",
+    "Server version, postmaster start time, configuration load time, recovery state.",
+    true,
+    true,
+    0,
+    0,
+    &collect_server};
 
 }  // namespace collectors

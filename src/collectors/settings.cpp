@@ -22,12 +22,15 @@ constexpr double kKiB = 1024.0;
 constexpr double kMiB = 1024.0 * 1024;
 
 constexpr Unit kUnits[] = {
-    {"ms", 0.001, true},       {"s", 1, true},          {"min", 60, true},
-    {"h", 3600, true},         {"d", 86400, true},      {"B", 1, false},
-    {"kB", kKiB, false},       {"MB", kMiB, false},     {"GB", kMiB * kKiB, false},
-    {"TB", kMiB * kMiB, false}, {"1kB", kKiB, false},    {"2kB", 2 * kKiB, false},
-    {"4kB", 4 * kKiB, false},  {"8kB", 8 * kKiB, false}, {"16kB", 16 * kKiB, false},
-    {"32kB", 32 * kKiB, false}, {"64kB", 64 * kKiB, false}, {"16MB", 16 * kMiB, false},
+    {"ms", 0.001, true},        {"s", 1, true},
+    {"min", 60, true},          {"h", 3600, true},
+    {"d", 86400, true},         {"B", 1, false},
+    {"kB", kKiB, false},        {"MB", kMiB, false},
+    {"GB", kMiB* kKiB, false},  {"TB", kMiB* kMiB, false},
+    {"1kB", kKiB, false},       {"2kB", 2 * kKiB, false},
+    {"4kB", 4 * kKiB, false},   {"8kB", 8 * kKiB, false},
+    {"16kB", 16 * kKiB, false}, {"32kB", 32 * kKiB, false},
+    {"64kB", 64 * kKiB, false}, {"16MB", 16 * kMiB, false},
     {"32MB", 32 * kMiB, false}, {"64MB", 64 * kMiB, false},
 };
 
@@ -77,7 +80,12 @@ void collect_settings(const Context& ctx, metrics::Sink& out) {
 }  // namespace
 
 extern const Collector settings_collector = {
-    "settings", "Numeric and boolean server settings (pg_settings), units converted to seconds or bytes.",
-    true, true, 0, 0, &collect_settings};
+    "settings",
+    "Numeric and boolean server settings (pg_settings), units converted to seconds or bytes.",
+    true,
+    true,
+    0,
+    0,
+    &collect_settings};
 
 }  // namespace collectors

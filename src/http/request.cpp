@@ -9,8 +9,21 @@ constexpr size_t kMaxHeaders = 100;
 bool is_tchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -138,7 +151,8 @@ ParseResult parse_request(std::string_view buf, size_t max_head_bytes, Request* 
       size_t sp1 = line.find(' ');
       if (sp1 == std::string_view::npos) return error(400);
       size_t sp2 = line.find(' ', sp1 + 1);
-      if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) return error(400);
+      if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+        return error(400);
       std::string_view method = line.substr(0, sp1);
       std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
       std::string_view version = line.substr(sp2 + 1);

@@ -14,9 +14,7 @@ bool guarded_call(void (*fn)(void*), void* arg, GuardError* err) noexcept {
   volatile bool ok = true;
 
   PG_TRY();
-  {
-    fn(arg);
-  }
+  { fn(arg); }
   PG_CATCH();
   {
     // CopyErrorData must not run in ErrorContext.
@@ -24,8 +22,7 @@ bool guarded_call(void (*fn)(void*), void* arg, GuardError* err) noexcept {
     ErrorData* edata = CopyErrorData();
     FlushErrorState();
     strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(err->sqlstate));
-    strlcpy(err->message, edata->message ? edata->message : "unknown error",
-            sizeof(err->message));
+    strlcpy(err->message, edata->message ? edata->message : "unknown error", sizeof(err->message));
     FreeErrorData(edata);
     ok = false;
   }

@@ -179,8 +179,7 @@ void log(LogLevel level, const std::string& message) noexcept {
   struct Args {
     int elevel;
     const char* msg;
-  } args{level == LogLevel::kWarning ? WARNING : level == LogLevel::kLog ? LOG : DEBUG1,
-         message.c_str()};
+  } args{level == LogLevel::kWarning ? WARNING : level == LogLevel::kLog ? LOG : DEBUG1, message.c_str()};
   GuardError ignored;
   guarded_call(
       [](void* p) {

@@ -5,10 +5,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <cmath>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -19,89 +18,129 @@ namespace procfs {
 
 namespace {
 
-// Splits on single spaces, bounded.
-std::vector<std::string_view> fields(std::string_view s) {
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n'; }
+
+// Whitespace-separated fields of s, at most max_fields of them.
+std::vector<std::string_view> fields(std::string_view s, size_t max_fields) {
   std::vector<std::string_view> out;
   size_t i = 0;
-  while (i < s.size() && out.size() < 64) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n')) i++;
+  while (i < s.size() && out.size() < max_fields) {
+    while (i < s.size() && is_space(s[i])) i++;
     size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\n') j++;
+    while (j < s.size() && !is_space(s[j])) j++;
     if (j > i) out.push_back(s.substr(i, j - i));
     i = j;
   }
   return out;
 }
 
+// Plain decimal digits (optionally '-' for signed T) and nothing else: strtoll
+// alone would also take "+5", " 5" and stop silently at "5x".
 template <typename T>
 bool to_number(std::string_view s, T* out) {
   if (s.empty() || s.size() > 24) return false;
+  size_t digits_from = (std::is_signed_v<T> && s[0] == '-') ? 1 : 0;
+  if (digits_from == s.size()) return false;
+  for (size_t i = digits_from; i < s.size(); i++)
+    if (s[i] < '0' || s[i] > '9') return false;
   char buf[32];
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';
-  char* end = nullptr;
   errno = 0;
   if constexpr (std::is_signed_v<T>) {
-    long long v = std::strtoll(buf, &end, 10);
-    if (errno != 0 || end != buf + s.size()) return false;
+    long long v = std::strtoll(buf, nullptr, 10);
+    if (errno != 0 || v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) return false;
     *out = static_cast<T>(v);
   } else {
-    if (buf[0] == '-') return false;
-    unsigned long long v = std::strtoull(buf, &end, 10);
-    if (errno != 0 || end != buf + s.size()) return false;
+    unsigned long long v = std::strtoull(buf, nullptr, 10);
+    if (errno != 0 || v > std::numeric_limits<T>::max()) return false;
     *out = static_cast<T>(v);
   }
   return true;
 }
 
-// Not a static object: this library is loaded into the postmaster, and static
-// destructors would run at every backend exit.
+// The lines of text, one at a time: calls fn(line) until it returns true.
+template <typename Fn>
+bool find_line(std::string_view text, Fn fn) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    if (fn(text.substr(pos, eol - pos))) return true;
+    pos = eol + 1;
+  }
+  return false;
+}
+
+// A plain double, not a static object: this library is loaded into the
+// postmaster, and static destructors would run at every backend exit. btime
+// rather than CLOCK_REALTIME - CLOCK_BOOTTIME: the kernel's integer is the
+// same in every process (and in other exporters), so a process's start time
+// never jitters between scrapes or between our own processes.
 double cached_boot_time = 0;
 
-// Boot time with sub-second precision (realtime minus time since boot);
-// /proc/stat's btime is whole seconds and would put the start time up to a
-// second early. btime is the fallback.
-std::optional<double> boot_time() {
+std::optional<double> boot_time(std::string* error) {
   if (cached_boot_time > 0) return cached_boot_time;
-  struct timespec real, boot;
-  if (clock_gettime(CLOCK_REALTIME, &real) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
-    cached_boot_time = (static_cast<double>(real.tv_sec) - static_cast<double>(boot.tv_sec)) +
-                       (static_cast<double>(real.tv_nsec) - static_cast<double>(boot.tv_nsec)) / 1e9;
-    return cached_boot_time;
+  // The intr line makes /proc/stat large on many-CPU machines; btime follows it.
+  auto text = read_file("/proc/stat", 4 << 20);
+  if (!text) {
+    *error = std::string("cannot read /proc/stat: ") + std::strerror(errno);
+    return std::nullopt;
   }
-  auto text = read_file("/proc/stat", 1 << 20);
-  if (!text) return std::nullopt;
   auto bt = parse_boot_time(*text);
-  if (bt) cached_boot_time = *bt;
+  if (!bt) {
+    *error = "no btime line in /proc/stat";
+    return std::nullopt;
+  }
+  cached_boot_time = *bt;
   return bt;
 }
 
-int count_dir_entries(const char* path, bool exclude_own_fd) {
-  DIR* dir = opendir(path);
+// Entries of a /proc/.../fd directory, without the descriptor opendir() itself
+// holds when it lists our own. -1 with errno on failure.
+long count_fds(const std::string& path, bool exclude_own_fd) {
+  DIR* dir = opendir(path.c_str());  // glibc opens it O_CLOEXEC
   if (dir == nullptr) return -1;
-  int self_fd = dirfd(dir);
-  int n = 0;
-  while (struct dirent* e = readdir(dir)) {
+  const int own_fd = dirfd(dir);
+  long n = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent* e = readdir(dir);
+    if (e == nullptr) break;
     if (e->d_name[0] == '.') continue;
-    if (exclude_own_fd && std::atoi(e->d_name) == self_fd) continue;
+    int fd = 0;
+    if (exclude_own_fd && to_number(std::string_view(e->d_name), &fd) && fd == own_fd) continue;
     n++;
   }
+  int saved = errno;
   closedir(dir);
-  return n;
+  errno = saved;
+  return saved == 0 ? n : -1;
 }
 
-int cpu_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    int n = CPU_COUNT(&set);
-    if (n > 0) return n;
+// CPUs the process may run on; the fixed cpu_set_t covers 1024 CPUs, so grow
+// the set when the kernel says EINVAL (more possible CPUs than that).
+int cpu_cores(pid_t pid) {
+  for (int ncpus = 1024; ncpus <= (1 << 16); ncpus *= 4) {
+    cpu_set_t* set = CPU_ALLOC(ncpus);
+    if (set == nullptr) break;
+    size_t size = CPU_ALLOC_SIZE(ncpus);
+    CPU_ZERO_S(size, set);
+    int rc = sched_getaffinity(pid, size, set);
+    int count = rc == 0 ? CPU_COUNT_S(size, set) : 0;
+    int err = errno;
+    CPU_FREE(set);
+    if (rc == 0 && count > 0) return count;
+    if (rc != 0 && err == EINVAL) continue;
+    break;
   }
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
-std::optional<ProcessSample> sample(const std::string& dir, bool self, std::string* error) {
+std::optional<ProcessSample> sample(const std::string& dir, pid_t pid, bool self, std::string* error) {
+  std::string scratch;
+  if (error == nullptr) error = &scratch;
   auto stat_text = read_file(dir + "/stat");
   if (!stat_text) {
     *error = "cannot read " + dir + "/stat: " + std::strerror(errno);
@@ -112,15 +151,12 @@ std::optional<ProcessSample> sample(const std::string& dir, bool self, std::stri
     *error = "cannot parse " + dir + "/stat";
     return std::nullopt;
   }
-  auto bt = boot_time();
-  if (!bt) {
-    *error = "cannot read btime from /proc/stat";
-    return std::nullopt;
-  }
-  long tck = sysconf(_SC_CLK_TCK);
-  long page = sysconf(_SC_PAGESIZE);
+  auto bt = boot_time(error);
+  if (!bt) return std::nullopt;
+  const long tck = sysconf(_SC_CLK_TCK);
+  const long page = sysconf(_SC_PAGESIZE);
   if (tck <= 0 || page <= 0) {
-    *error = "sysconf(_SC_CLK_TCK/_SC_PAGESIZE) failed";
+    *error = "sysconf(_SC_CLK_TCK or _SC_PAGESIZE) failed";
     return std::nullopt;
   }
   ProcessSample s;
@@ -129,30 +165,36 @@ std::optional<ProcessSample> sample(const std::string& dir, bool self, std::stri
   s.virtual_bytes = static_cast<double>(st->vsize_bytes);
   s.threads = static_cast<double>(st->num_threads);
   s.start_time_seconds = *bt + static_cast<double>(st->start_ticks) / static_cast<double>(tck);
-  int fds = count_dir_entries((dir + "/fd").c_str(), self);
+
+  long fds = count_fds(dir + "/fd", self);
   if (fds < 0) {
     *error = "cannot list " + dir + "/fd: " + std::strerror(errno);
     return std::nullopt;
   }
-  s.open_fds = fds;
+  s.open_fds = static_cast<double>(fds);
+
   if (self) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-      *error = "getrlimit(RLIMIT_NOFILE) failed";
+      *error = std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
       return std::nullopt;
     }
     s.max_fds = rl.rlim_cur == RLIM_INFINITY ? std::numeric_limits<double>::infinity()
                                              : static_cast<double>(rl.rlim_cur);
   } else {
     auto limits = read_file(dir + "/limits");
-    auto max = limits ? parse_max_open_files(*limits) : std::nullopt;
+    if (!limits) {
+      *error = "cannot read " + dir + "/limits: " + std::strerror(errno);
+      return std::nullopt;
+    }
+    auto max = parse_max_open_files(*limits);
     if (!max) {
-      *error = "cannot read Max open files from " + dir + "/limits";
+      *error = "no Max open files line in " + dir + "/limits";
       return std::nullopt;
     }
     s.max_fds = *max;
   }
-  s.cpu_cores = cpu_cores();
+  s.cpu_cores = cpu_cores(pid);
   return s;
 }
 
@@ -167,7 +209,8 @@ std::optional<std::string> read_file(const std::string& path, size_t max_bytes) 
   std::string out;
   char buf[4096];
   while (out.size() < max_bytes) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    size_t want = std::min(sizeof(buf), max_bytes - out.size());
+    ssize_t n = read(fd, buf, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int saved = errno;
@@ -179,63 +222,69 @@ std::optional<std::string> read_file(const std::string& path, size_t max_bytes) 
     out.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  if (out.size() > max_bytes) out.resize(max_bytes);
   return out;
 }
 
 std::optional<StatFields> parse_stat(std::string_view text) {
+  size_t open_paren = text.find('(');
   size_t close_paren = text.rfind(')');
-  if (close_paren == std::string_view::npos || text.find('(') == std::string_view::npos) return std::nullopt;
-  // After ") ": field 3 (state) is index 0, so field N is index N - 3.
-  std::vector<std::string_view> f = fields(text.substr(close_paren + 1));
-  if (f.size() < 22) return std::nullopt;
+  if (open_paren == std::string_view::npos || close_paren == std::string_view::npos ||
+      close_paren < open_paren)
+    return std::nullopt;
+  // After the comm, field 3 (state) is index 0, so field N is index N - 3.
+  // Field 25 (rsslim, present in every kernel) must exist too: otherwise a
+  // line cut short inside rss would parse as a smaller number.
+  std::vector<std::string_view> f = fields(text.substr(close_paren + 1), 23);
+  if (f.size() < 23) return std::nullopt;
   StatFields s;
   if (f[0].size() != 1) return std::nullopt;
   s.state = f[0][0];
-  bool ok = to_number(f[1], &s.ppid) && to_number(f[11], &s.utime_ticks) && to_number(f[12], &s.stime_ticks) &&
-            to_number(f[17], &s.num_threads) && to_number(f[19], &s.start_ticks) &&
-            to_number(f[20], &s.vsize_bytes) && to_number(f[21], &s.rss_pages);
+  bool ok = to_number(f[1], &s.ppid) && to_number(f[11], &s.utime_ticks) &&
+            to_number(f[12], &s.stime_ticks) && to_number(f[17], &s.num_threads) &&
+            to_number(f[19], &s.start_ticks) && to_number(f[20], &s.vsize_bytes) &&
+            to_number(f[21], &s.rss_pages);
   if (!ok) return std::nullopt;
   return s;
 }
 
-std::optional<double> parse_boot_time(std::string_view proc_stat) {
-  size_t pos = 0;
-  while (pos < proc_stat.size()) {
-    size_t eol = proc_stat.find('\n', pos);
-    std::string_view line = proc_stat.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-    if (line.substr(0, 6) == "btime ") {
-      unsigned long long v = 0;
-      std::vector<std::string_view> f = fields(line);
-      if (f.size() == 2 && to_number(f[1], &v) && v > 0) return static_cast<double>(v);
-      return std::nullopt;
-    }
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return std::nullopt;
+std::optional<double> parse_boot_time(std::string_view proc_stat_text) {
+  std::optional<double> result;
+  find_line(proc_stat_text, [&](std::string_view line) {
+    std::vector<std::string_view> f = fields(line, 3);
+    if (f.empty() || f[0] != "btime") return false;
+    unsigned long long v = 0;
+    if (f.size() == 2 && to_number(f[1], &v) && v > 0) result = static_cast<double>(v);
+    return true;
+  });
+  return result;
 }
 
-std::optional<double> parse_max_open_files(std::string_view limits) {
-  size_t pos = limits.find("Max open files");
-  if (pos == std::string_view::npos) return std::nullopt;
-  size_t eol = limits.find('\n', pos);
-  std::vector<std::string_view> f = fields(limits.substr(pos + 14, eol == std::string_view::npos ? std::string_view::npos : eol - pos - 14));
-  if (f.empty()) return std::nullopt;
-  if (f[0] == "unlimited") return std::numeric_limits<double>::infinity();
-  unsigned long long v = 0;
-  if (!to_number(f[0], &v)) return std::nullopt;
-  return static_cast<double>(v);
+std::optional<double> parse_max_open_files(std::string_view limits_text) {
+  static constexpr std::string_view kName = "Max open files";
+  std::optional<double> result;
+  find_line(limits_text, [&](std::string_view line) {
+    if (line.substr(0, kName.size()) != kName) return false;
+    // Soft limit, hard limit, units.
+    std::vector<std::string_view> f = fields(line.substr(kName.size()), 3);
+    unsigned long long v = 0;
+    if (f.empty()) return true;
+    if (f[0] == "unlimited")
+      result = std::numeric_limits<double>::infinity();
+    else if (to_number(f[0], &v))
+      result = static_cast<double>(v);
+    return true;
+  });
+  return result;
 }
 
-std::optional<ProcessSample> sample_self(std::string* error) { return sample("/proc/self", true, error); }
+std::optional<ProcessSample> sample_self(std::string* error) { return sample("/proc/self", 0, true, error); }
 
 std::optional<ProcessSample> sample_pid(pid_t pid, std::string* error) {
   if (pid <= 0) {
-    *error = "invalid pid";
+    if (error != nullptr) *error = "invalid pid " + std::to_string(pid);
     return std::nullopt;
   }
-  return sample("/proc/" + std::to_string(pid), false, error);
+  return sample("/proc/" + std::to_string(pid), pid, false, error);
 }
 
 }  // namespace procfs

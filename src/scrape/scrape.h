@@ -21,20 +21,20 @@ struct Options {
 
 struct Outcome {
   const collectors::Collector* collector;
-  bool ran = false;      // false: skipped (unsupported version, budget, database down)
+  bool ran = false;  // false: skipped (unsupported version, budget, database down)
   bool success = false;
   double duration = 0;
-  std::string error;     // why it failed or was skipped
+  std::string error;  // why it failed or was skipped
 };
 
 struct Result {
   metrics::Sink sink;
-  bool up = false;       // the database answered a query in this scrape
+  bool up = false;  // the database answered a query in this scrape
   int server_version = 0;
   bool in_recovery = false;
   std::vector<Outcome> outcomes;
   double duration = 0;
-  std::string error;     // a scrape-level failure (transaction could not start/commit)
+  std::string error;  // a scrape-level failure (transaction could not start/commit)
 };
 
 Result run(const Options& opts);

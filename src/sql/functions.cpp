@@ -39,7 +39,8 @@ bool render_metrics(const char* const* names, int nnames, text** result, ErrorTe
     scrape::Options opts;
     if (names == nullptr) {
       std::string why;
-      if (!collectors::parse_selection(guc::collectors ? guc::collectors : "default", &opts.collectors, &why)) {
+      if (!collectors::parse_selection(guc::collectors ? guc::collectors : "default", &opts.collectors,
+                                       &why)) {
         throw std::runtime_error(why);
       }
     } else {
@@ -91,8 +92,8 @@ bool list_collectors(std::vector<CollectorRow>* rows, ErrorText* err) noexcept {
 }
 
 TimestampTz to_timestamptz(double unix_seconds) {
-  return static_cast<TimestampTz>((unix_seconds - ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) *
-                                  USECS_PER_SEC);
+  return static_cast<TimestampTz>(
+      (unix_seconds - ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC);
 }
 
 }  // namespace
@@ -108,7 +109,8 @@ extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
     deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nnames);
     names = static_cast<const char**>(palloc(sizeof(char*) * (nnames + 1)));
     for (int i = 0; i < nnames; i++) {
-      if (nulls[i]) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("collector name is NULL")));
+      if (nulls[i])
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("collector name is NULL")));
       names[i] = TextDatumGetCString(elems[i]);
     }
   }

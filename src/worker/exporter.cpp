@@ -47,18 +47,15 @@ http::Response text_response(int status, std::string body, const char* content_t
 }  // namespace
 
 Exporter::Exporter()
-    : server_(limits_from_settings(), [this](const http::Request& req) { return handle(req); },
-              http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
-                          [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); },
-                          pgx::monotonic_seconds}) {
+    : server_(
+          limits_from_settings(), [this](const http::Request& req) { return handle(req); },
+          http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
+                      [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); },
+                      pgx::monotonic_seconds}) {
   database_ = str(guc::database);
   role_ = str(guc::role);
   apply_settings(true);
-  shared::update(
-      [](shared::Status* st, const void*) {
-        st->worker_pid = pgx::my_pid();
-      },
-      nullptr);
+  shared::update([](shared::Status* st, const void*) { st->worker_pid = pgx::my_pid(); }, nullptr);
 }
 
 void Exporter::apply_settings(bool initial) {
@@ -88,8 +85,8 @@ void Exporter::try_listen(double now) {
   if (server_.listening() || now < next_listen_attempt_) return;
   std::string err = server_.listen(listen_addresses_, port_);
   if (err.empty()) {
-    pgx::log(pgx::LogLevel::kLog, "listening on " + listen_addresses_ + " port " +
-                                      std::to_string(server_.bound_port()));
+    pgx::log(pgx::LogLevel::kLog,
+             "listening on " + listen_addresses_ + " port " + std::to_string(server_.bound_port()));
     listen_error_.clear();
   } else {
     // Say it loudly once; keep retrying quietly.
@@ -253,14 +250,16 @@ void Exporter::log_outcomes(const scrape::Result& r) {
     if (!o.ran) continue;
     std::string& last = logged_error_[o.collector->name];
     if (o.success) {
-      if (!last.empty()) pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.collector->name + "\" works again");
+      if (!last.empty())
+        pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.collector->name + "\" works again");
       last.clear();
     } else if (o.error != last) {
-      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.collector->name + "\" failed: " + o.error +
-                                            " (logged again only if the error changes)");
+      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.collector->name + "\" failed: " +
+                                            o.error + " (logged again only if the error changes)");
       last = o.error;
     } else {
-      pgx::log(pgx::LogLevel::kDebug, std::string("collector \"") + o.collector->name + "\" failed: " + o.error);
+      pgx::log(pgx::LogLevel::kDebug,
+               std::string("collector \"") + o.collector->name + "\" failed: " + o.error);
     }
   }
 }
@@ -268,15 +267,17 @@ void Exporter::log_outcomes(const scrape::Result& r) {
 void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out) const {
   out.gauge("pg_exporter_build_info", "pg_exporter build information; the value is always 1.")
       .add({{"version", kVersion}}, 1);
-  out.counter("pg_exporter_scrapes_total", "Scrapes of /metrics that ran the collectors (not served from cache).")
+  out.counter("pg_exporter_scrapes_total",
+              "Scrapes of /metrics that ran the collectors (not served from cache).")
       .add(static_cast<double>(scrapes_total_));
   out.counter("pg_exporter_scrape_errors_total",
               "Scrapes in which the database was unreachable or at least one collector failed.")
       .add(static_cast<double>(scrape_errors_total_));
-  out.gauge("pg_exporter_last_scrape_duration_seconds", "Duration of the last scrape that ran the collectors.")
+  out.gauge("pg_exporter_last_scrape_duration_seconds",
+            "Duration of the last scrape that ran the collectors.")
       .add(r.duration);
-  metrics::Family failures =
-      out.counter("pg_exporter_collector_failures_total", "Scrapes in which the collector failed or was skipped.");
+  metrics::Family failures = out.counter("pg_exporter_collector_failures_total",
+                                         "Scrapes in which the collector failed or was skipped.");
   for (const auto& o : r.outcomes) {
     auto it = collector_failures_.find(o.collector->name);
     failures.add({{"collector", o.collector->name}},
@@ -293,7 +294,8 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
   out.counter("pg_exporter_http_connections_rejected_total",
               "HTTP connections closed at once for lack of file descriptors.")
       .add(static_cast<double>(st.rejected));
-  out.counter("pg_exporter_http_timeouts_total", "HTTP connections closed because the client was too slow or idle.")
+  out.counter("pg_exporter_http_timeouts_total",
+              "HTTP connections closed because the client was too slow or idle.")
       .add(static_cast<double>(st.timeouts));
 }
 

@@ -19,8 +19,8 @@ struct CollectorStatus {
 };
 
 struct Status {
-  int worker_pid;     // 0 = not running
-  int listen_port;    // 0 = not listening
+  int worker_pid;   // 0 = not running
+  int listen_port;  // 0 = not listening
   bool listening;
   char listen_error[256];
   uint64_t scrapes_total;

@@ -14,7 +14,8 @@ http::ParseResult parse(const std::string& s, http::Request* r, size_t max = 819
 
 TEST(request_simple_get) {
   http::Request r;
-  auto p = parse("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n", &r);
+  auto p =
+      parse("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n", &r);
   CHECK(p.status == ParseStatus::kComplete);
   CHECK_EQ(r.method, "GET");
   CHECK_EQ(r.path, "/metrics");
@@ -86,7 +87,8 @@ TEST(request_errors) {
   for (const auto& c : cases) {
     auto p = parse(c.text, &r);
     if (p.status != ParseStatus::kError || p.error_status != c.status) {
-      unit::fail(__FILE__, __LINE__, std::string("case: ") + c.text + " got " + std::to_string(p.error_status));
+      unit::fail(__FILE__, __LINE__,
+                 std::string("case: ") + c.text + " got " + std::to_string(p.error_status));
     }
   }
   CHECK(parse("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", &r).status == ParseStatus::kComplete);

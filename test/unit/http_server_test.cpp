@@ -31,16 +31,22 @@ struct Fixture {
               }
               return http::simple_response(200, "hello " + r.path);
             },
-            http::Hooks{[this] { fds_in_use++; return true; }, [this] { fds_in_use--; }, nullptr, nullptr}) {}
+            http::Hooks{[this] {
+                          fds_in_use++;
+                          return true;
+                        },
+                        [this] { fds_in_use--; }, nullptr, nullptr}) {}
 
   // One loop iteration, as the worker does it.
   void pump(double now, int wait_ms = 20) {
     auto in = server.interests();
     std::vector<pollfd> p;
-    for (auto& i : in) p.push_back({i.fd, static_cast<short>((i.read ? POLLIN : 0) | (i.write ? POLLOUT : 0)), 0});
+    for (auto& i : in)
+      p.push_back({i.fd, static_cast<short>((i.read ? POLLIN : 0) | (i.write ? POLLOUT : 0)), 0});
     if (poll(p.data(), p.size(), wait_ms) > 0) {
       for (auto& x : p) {
-        if (x.revents) server.on_ready(x.fd, x.revents & (POLLIN | POLLHUP | POLLERR), x.revents & POLLOUT, now);
+        if (x.revents)
+          server.on_ready(x.fd, x.revents & (POLLIN | POLLHUP | POLLERR), x.revents & POLLOUT, now);
       }
     }
     server.on_timeout(now);
@@ -79,7 +85,8 @@ std::string drain(int fd, bool* eof = nullptr) {
   return out;
 }
 
-std::string exchange(Fixture& f, int fd, const std::string& req, double now, int rounds = 10, bool* eof = nullptr) {
+std::string exchange(Fixture& f, int fd, const std::string& req, double now, int rounds = 10,
+                     bool* eof = nullptr) {
   send_all(fd, req);
   std::string out;
   for (int i = 0; i < rounds; i++) {
@@ -137,7 +144,8 @@ TEST(server_oversized_head_gets_431_and_close) {
   f.server.listen("127.0.0.1", 0);
   int c = connect_to(f.server.bound_port());
   bool eof = false;
-  std::string out = exchange(f, c, "GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 1, 20, &eof);
+  std::string out =
+      exchange(f, c, "GET / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n", 1, 20, &eof);
   CHECK(out.rfind("HTTP/1.1 431", 0) == 0);
   CHECK(eof);
   close(c);

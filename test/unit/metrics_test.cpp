@@ -19,9 +19,7 @@ TEST(names_validated) {
   CHECK_EQ(metrics::sanitize_name("9lives"), "_9lives");
 }
 
-TEST(help_is_one_escaped_line) {
-  CHECK_EQ(metrics::sanitize_help("a\\b\nc"), "a\\\\b c");
-}
+TEST(help_is_one_escaped_line) { CHECK_EQ(metrics::sanitize_help("a\\b\nc"), "a\\\\b c"); }
 
 TEST(sink_rejects_bad_names_and_type_clashes) {
   metrics::Sink s;

@@ -44,18 +44,18 @@ inline void fail(const char* file, int line, const std::string& what) {
   static unit::Registrar UNIT_CAT(reg_, name)(#name, UNIT_CAT(test_, name)); \
   static void UNIT_CAT(test_, name)()
 
-#define CHECK(expr) \
-  do {              \
+#define CHECK(expr)                                     \
+  do {                                                  \
     if (!(expr)) unit::fail(__FILE__, __LINE__, #expr); \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                 \
-  do {                                                                                 \
-    auto&& unit_a_ = (a);                                                              \
-    auto&& unit_b_ = (b);                                                              \
-    if (!(unit_a_ == unit_b_)) {                                                       \
-      std::ostringstream unit_os_;                                                     \
-      unit_os_ << #a " == " #b " (" << unit_a_ << " vs " << unit_b_ << ")";            \
-      unit::fail(__FILE__, __LINE__, unit_os_.str());                                  \
-    }                                                                                  \
+#define CHECK_EQ(a, b)                                                      \
+  do {                                                                      \
+    auto&& unit_a_ = (a);                                                   \
+    auto&& unit_b_ = (b);                                                   \
+    if (!(unit_a_ == unit_b_)) {                                            \
+      std::ostringstream unit_os_;                                          \
+      unit_os_ << #a " == " #b " (" << unit_a_ << " vs " << unit_b_ << ")"; \
+      unit::fail(__FILE__, __LINE__, unit_os_.str());                       \
+    }                                                                       \
   } while (0)
