@@ -20,13 +20,15 @@ struct Unit {
 
 constexpr double kKiB = 1024.0;
 constexpr double kMiB = 1024.0 * 1024;
+constexpr double kGiB = kMiB * 1024;
+constexpr double kTiB = kGiB * 1024;
 
 constexpr Unit kUnits[] = {
     {"ms", 0.001, true},        {"s", 1, true},
     {"min", 60, true},          {"h", 3600, true},
     {"d", 86400, true},         {"B", 1, false},
     {"kB", kKiB, false},        {"MB", kMiB, false},
-    {"GB", kMiB* kKiB, false},  {"TB", kMiB* kMiB, false},
+    {"GB", kGiB, false},        {"TB", kTiB, false},
     {"1kB", kKiB, false},       {"2kB", 2 * kKiB, false},
     {"4kB", 4 * kKiB, false},   {"8kB", 8 * kKiB, false},
     {"16kB", 16 * kKiB, false}, {"32kB", 32 * kKiB, false},

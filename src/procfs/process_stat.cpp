@@ -82,7 +82,7 @@ double cached_boot_time = 0;
 std::optional<double> boot_time(std::string* error) {
   if (cached_boot_time > 0) return cached_boot_time;
   // The intr line makes /proc/stat large on many-CPU machines; btime follows it.
-  auto text = read_file("/proc/stat", 4 << 20);
+  auto text = read_file("/proc/stat", size_t{4} << 20);
   if (!text) {
     *error = std::string("cannot read /proc/stat: ") + std::strerror(errno);
     return std::nullopt;

@@ -44,13 +44,13 @@ struct ProcessSample {
   int cpu_cores = 0;              // CPUs in the process's affinity mask
 };
 
-// This process. On failure returns nullopt and says why in *error.
+// This process. On failure returns nullopt and says why in *error (may be null).
 std::optional<ProcessSample> sample_self(std::string* error);
 // Another process (e.g. another PostgreSQL server process), from /proc/<pid>.
 std::optional<ProcessSample> sample_pid(pid_t pid, std::string* error);
 
 // Reads a whole small file, at most max_bytes of it (open/read/close, O_CLOEXEC,
 // EINTR retried). nullopt on error, with errno set.
-std::optional<std::string> read_file(const std::string& path, size_t max_bytes = 64 * 1024);
+std::optional<std::string> read_file(const std::string& path, size_t max_bytes = 65536);
 
 }  // namespace procfs
