@@ -1,7 +1,6 @@
 #include <stdexcept>
 
 #include "collectors/collector.h"
-#include "pg/session.h"
 
 namespace collectors {
 
@@ -31,8 +30,6 @@ bool supports(const Collector& c, int server_version) {
   if (c.max_server_version != 0 && server_version > c.max_server_version) return false;
   return true;
 }
-
-pgx::ResultSet Context::query(const char* sql) const { return pgx::query(sql); }
 
 void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
                const std::vector<ColumnMetric>& metrics) {
