@@ -8,6 +8,7 @@
 // emitted, marks it failed, and goes on with the others.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +27,17 @@ struct Context {
   pgx::ResultSet query(const char* sql) const;
 };
 
+// One independently isolated piece of a collector's work: its own
+// subtransaction, timeout, outcome and self-metrics (collector="<name>").
+struct Part {
+  std::string name;
+  int timeout_ms = 0;  // 0 = the scrape's statement timeout
+  std::function<void(const Context&, metrics::Sink&)> collect;
+  // Its families must be new to the scrape: a part is user-defined and may not
+  // add series to (or clash with) a built-in family.
+  bool exclusive_families = true;
+};
+
 struct Collector {
   const char* name;
   const char* description;
@@ -34,6 +46,10 @@ struct Collector {
   int min_server_version;  // server_version_num bounds, 0 = unbounded
   int max_server_version;
   void (*collect)(const Context& ctx, metrics::Sink& out);
+  // Optional: the collector is a list of parts, planned by a query that runs
+  // in its own subtransaction (collect is then unused). Custom metrics use it
+  // so that one failing definition costs only its own metrics.
+  std::vector<Part> (*plan)(const Context& ctx) = nullptr;
 };
 
 // Every collector in registration order.

@@ -108,6 +108,13 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
 }
 
 void Sink::absorb(Sink&& other) {
+  // Check every family first so that a clash leaves both sinks untouched.
+  for (const auto& f : other.families_) {
+    auto it = index_.find(f.name);
+    if (it != index_.end() && families_[it->second].type != f.type) {
+      throw std::invalid_argument("metric family " + f.name + " is declared with two different types");
+    }
+  }
   for (auto& f : other.families_) {
     Family into = family(f.name, f.help, f.type);
     auto& dst = families_[into.index_].metric;
@@ -120,6 +127,15 @@ void Sink::absorb(Sink&& other) {
   }
   other.families_.clear();
   other.index_.clear();
+}
+
+void Sink::absorb_new(Sink&& other) {
+  for (const auto& f : other.families_) {
+    if (index_.count(f.name) != 0) {
+      throw std::invalid_argument("metric family " + f.name + " already exists in this scrape");
+    }
+  }
+  absorb(std::move(other));
 }
 
 size_t Sink::sample_count() const {

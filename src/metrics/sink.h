@@ -45,6 +45,9 @@ class Sink {
 
   // Moves every family of `other` into this sink, merging same-named ones.
   void absorb(Sink&& other);
+  // The same, but every family of `other` must be new here (else throws and
+  // changes nothing): user-defined metrics never add to built-in families.
+  void absorb_new(Sink&& other);
 
   const std::vector<prometheus::MetricFamily>& families() const { return families_; }
   std::vector<prometheus::MetricFamily>& families() { return families_; }

@@ -31,6 +31,9 @@ void worker_startup(const char* database, const char* role, int lock_timeout_ms)
     // schema a user can write to.
     SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
     SetConfigOption("application_name", "pg_exporter", PGC_USERSET, PGC_S_SESSION);
+    // The exporter only reads: a custom metric's query (or a function it
+    // calls) must not be able to write through the worker's session.
+    SetConfigOption("default_transaction_read_only", "on", PGC_SUSET, PGC_S_OVERRIDE);
     pgstat_report_appname("pg_exporter");
     pgstat_report_activity(STATE_IDLE, NULL);
   });

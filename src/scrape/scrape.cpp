@@ -8,6 +8,18 @@ namespace scrape {
 
 namespace {
 
+metrics::Family up_family(metrics::Sink& out) {
+  return out.gauge("pg_up", "Whether the last scrape could query the database (1 = yes).");
+}
+metrics::Family duration_family(metrics::Sink& out) {
+  return out.gauge("pg_exporter_collector_duration_seconds",
+                   "Time the collector took in the last scrape, in seconds.");
+}
+metrics::Family success_family(metrics::Sink& out) {
+  return out.gauge("pg_exporter_collector_success",
+                   "Whether the collector succeeded in the last scrape (1 = yes).");
+}
+
 constexpr const char* kProbe =
     "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery";
 
@@ -35,6 +47,43 @@ std::string in_subtransaction(const Options& opts, int timeout_ms, Fn&& fn) {
     pgx::rollback_subtransaction();
     return "unknown non-standard exception";
   }
+}
+
+// One part of a planned collector: isolated like a collector of its own.
+void run_part(const Options& opts, const collectors::Collector& c, const collectors::Part& part,
+              const collectors::Context& ctx, int remaining, Result& res) {
+  Outcome o;
+  o.collector = &c;
+  o.name = std::string(c.name) + ":" + part.name;
+  if (opts.budget_seconds > 0 && remaining <= 0) {
+    o.error = "skipped: scrape time budget exhausted";
+    res.outcomes.push_back(std::move(o));
+    return;
+  }
+  int timeout = remaining;
+  if (part.timeout_ms > 0 && (timeout <= 0 || part.timeout_ms < timeout)) timeout = part.timeout_ms;
+  metrics::Sink local;
+  const double t0 = pgx::monotonic_seconds();
+  o.ran = true;
+  // Parts run even where the scrape arms no timeout (the SQL function): their
+  // own limit is part of their definition.
+  Options part_opts = opts;
+  if (part.timeout_ms > 0) part_opts.statement_timeout_ms = timeout;
+  o.error = in_subtransaction(part_opts, timeout, [&] { part.collect(ctx, local); });
+  o.duration = pgx::monotonic_seconds() - t0;
+  if (o.error.empty()) {
+    try {
+      if (part.exclusive_families) {
+        res.sink.absorb_new(std::move(local));
+      } else {
+        res.sink.absorb(std::move(local));
+      }
+    } catch (const std::exception& e) {
+      o.error = e.what();
+    }
+  }
+  o.success = o.error.empty();
+  res.outcomes.push_back(std::move(o));
 }
 
 }  // namespace
@@ -77,6 +126,12 @@ Result run_unguarded(const Options& opts) {
     in_txn = true;
   }
 
+  // Declared up front (filled in by add_scrape_metrics) so that no user-defined
+  // family can take these names.
+  up_family(res.sink);
+  duration_family(res.sink);
+  success_family(res.sink);
+
   collectors::Context ctx;
   ctx.database = opts.database;
   if (in_txn) {
@@ -98,6 +153,7 @@ Result run_unguarded(const Options& opts) {
   for (const collectors::Collector* c : opts.collectors) {
     Outcome o;
     o.collector = c;
+    o.name = c->name;
     if (c->needs_sql && !res.up) {
       o.error = "skipped: database unavailable";
       res.outcomes.push_back(std::move(o));
@@ -118,7 +174,10 @@ Result run_unguarded(const Options& opts) {
     const double t0 = pgx::monotonic_seconds();
     metrics::Sink local;
     o.ran = true;
-    if (c->needs_sql) {
+    std::vector<collectors::Part> parts;
+    if (c->plan != nullptr) {
+      o.error = in_subtransaction(opts, timeout, [&] { parts = c->plan(ctx); });
+    } else if (c->needs_sql) {
       o.error = in_subtransaction(opts, timeout, [&] { c->collect(ctx, local); });
     } else {
       try {
@@ -139,6 +198,7 @@ Result run_unguarded(const Options& opts) {
       }
     }
     res.outcomes.push_back(std::move(o));
+    for (const collectors::Part& part : parts) run_part(opts, *c, part, ctx, remaining_ms(), res);
   }
 
   if (opts.own_transaction && in_txn) {
@@ -155,15 +215,13 @@ Result run_unguarded(const Options& opts) {
 }  // namespace
 
 void add_scrape_metrics(const Result& r, metrics::Sink& out) {
-  out.gauge("pg_up", "Whether the last scrape could query the database (1 = yes).").add(r.up ? 1 : 0);
-  metrics::Family dur = out.gauge("pg_exporter_collector_duration_seconds",
-                                  "Time the collector took in the last scrape, in seconds.");
-  metrics::Family ok = out.gauge("pg_exporter_collector_success",
-                                 "Whether the collector succeeded in the last scrape (1 = yes).");
+  up_family(out).add(r.up ? 1 : 0);
+  metrics::Family dur = duration_family(out);
+  metrics::Family ok = success_family(out);
   for (const Outcome& o : r.outcomes) {
     if (!o.ran && o.success) continue;  // unsupported on this version: no series at all
-    dur.add({{"collector", o.collector->name}}, o.duration);
-    ok.add({{"collector", o.collector->name}}, o.success ? 1 : 0);
+    dur.add({{"collector", o.name}}, o.duration);
+    ok.add({{"collector", o.name}}, o.success ? 1 : 0);
   }
 }
 

@@ -21,6 +21,7 @@ struct Options {
 
 struct Outcome {
   const collectors::Collector* collector;
+  std::string name;  // the collector's, or "<collector>:<part>" for a part
   bool ran = false;  // false: skipped (unsupported version, budget, database down)
   bool success = false;
   double duration = 0;

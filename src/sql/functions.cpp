@@ -166,6 +166,23 @@ extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
     }
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
+  // Parts of planned collectors (custom metrics, "custom:<name>") exist only
+  // in the worker's last scrape.
+  for (int k = 0; have && k < st->ncollectors && k < shared::kMaxCollectors; k++) {
+    const shared::CollectorStatus& cs = st->collectors[k];
+    if (memchr(cs.name, ':', sizeof(cs.name)) == nullptr || cs.last_scrape_time == 0) continue;
+    Datum values[8];
+    bool nulls[8] = {false, false, false, false, false, !cs.ran, cs.last_error[0] == '\0', false};
+    values[0] = CStringGetTextDatum(cs.name);
+    values[1] = BoolGetDatum(true);
+    values[2] = BoolGetDatum(false);
+    values[3] = CStringGetTextDatum("part of a collector (a custom metric definition)");
+    values[4] = BoolGetDatum(cs.success);
+    values[5] = Float8GetDatum(cs.duration_seconds);
+    values[6] = nulls[6] ? (Datum)0 : CStringGetTextDatum(cs.last_error);
+    values[7] = TimestampTzGetDatum(to_timestamptz(cs.last_scrape_time));
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
   return (Datum)0;
 }
 

@@ -201,7 +201,7 @@ http::Response Exporter::metrics(const http::Request& req) {
   for (const auto& o : r.outcomes) {
     if (!o.success) {
       failed = true;
-      collector_failures_[o.collector->name]++;
+      collector_failures_[o.name]++;
     }
   }
   if (failed) scrape_errors_total_++;
@@ -248,18 +248,18 @@ void Exporter::log_outcomes(const scrape::Result& r) {
   }
   for (const auto& o : r.outcomes) {
     if (!o.ran) continue;
-    std::string& last = logged_error_[o.collector->name];
+    std::string& last = logged_error_[o.name];
     if (o.success) {
       if (!last.empty())
-        pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.collector->name + "\" works again");
+        pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.name + "\" works again");
       last.clear();
     } else if (o.error != last) {
-      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.collector->name + "\" failed: " +
+      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.name + "\" failed: " +
                                             o.error + " (logged again only if the error changes)");
       last = o.error;
     } else {
       pgx::log(pgx::LogLevel::kDebug,
-               std::string("collector \"") + o.collector->name + "\" failed: " + o.error);
+               std::string("collector \"") + o.name + "\" failed: " + o.error);
     }
   }
 }
@@ -279,8 +279,8 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
   metrics::Family failures = out.counter("pg_exporter_collector_failures_total",
                                          "Scrapes in which the collector failed or was skipped.");
   for (const auto& o : r.outcomes) {
-    auto it = collector_failures_.find(o.collector->name);
-    failures.add({{"collector", o.collector->name}},
+    auto it = collector_failures_.find(o.name);
+    failures.add({{"collector", o.name}},
                  it == collector_failures_.end() ? 0.0 : static_cast<double>(it->second));
   }
   const http::Server::Stats& st = server_.stats();
@@ -316,7 +316,7 @@ void Exporter::publish(const scrape::Result& r) const {
         for (const auto& o : a->r->outcomes) {
           if (n >= shared::kMaxCollectors) break;
           shared::CollectorStatus& cs = st->collectors[n++];
-          strncpy(cs.name, o.collector->name, sizeof(cs.name) - 1);
+          strncpy(cs.name, o.name.c_str(), sizeof(cs.name) - 1);
           cs.name[sizeof(cs.name) - 1] = '\0';
           cs.ran = o.ran;
           cs.success = o.success;
