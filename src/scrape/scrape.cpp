@@ -19,6 +19,15 @@ metrics::Family success_family(metrics::Sink& out) {
   return out.gauge("pg_exporter_collector_success",
                    "Whether the collector succeeded in the last scrape (1 = yes).");
 }
+// postgres_exporter's names for the same two, so its dashboards and alerts work.
+metrics::Family compat_duration_family(metrics::Sink& out) {
+  return out.gauge("pg_scrape_collector_duration_seconds",
+                   "Same as pg_exporter_collector_duration_seconds (postgres_exporter's name).");
+}
+metrics::Family compat_success_family(metrics::Sink& out) {
+  return out.gauge("pg_scrape_collector_success",
+                   "Same as pg_exporter_collector_success (postgres_exporter's name).");
+}
 
 constexpr const char* kProbe =
     "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery";
@@ -131,6 +140,8 @@ Result run_unguarded(const Options& opts) {
   up_family(res.sink);
   duration_family(res.sink);
   success_family(res.sink);
+  compat_duration_family(res.sink);
+  compat_success_family(res.sink);
 
   collectors::Context ctx;
   ctx.database = opts.database;
@@ -218,10 +229,14 @@ void add_scrape_metrics(const Result& r, metrics::Sink& out) {
   up_family(out).add(r.up ? 1 : 0);
   metrics::Family dur = duration_family(out);
   metrics::Family ok = success_family(out);
+  metrics::Family compat_dur = compat_duration_family(out);
+  metrics::Family compat_ok = compat_success_family(out);
   for (const Outcome& o : r.outcomes) {
     if (!o.ran && o.success) continue;  // unsupported on this version: no series at all
     dur.add({{"collector", o.name}}, o.duration);
     ok.add({{"collector", o.name}}, o.success ? 1 : 0);
+    compat_dur.add({{"collector", o.name}}, o.duration);
+    compat_ok.add({{"collector", o.name}}, o.success ? 1 : 0);
   }
 }
 

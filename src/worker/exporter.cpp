@@ -205,6 +205,7 @@ http::Response Exporter::metrics(const http::Request& req) {
     }
   }
   if (failed) scrape_errors_total_++;
+  last_scrape_failed_ = failed;
   log_outcomes(r);
 
   scrape::add_scrape_metrics(r, r.sink);
@@ -254,12 +255,11 @@ void Exporter::log_outcomes(const scrape::Result& r) {
         pgx::log(pgx::LogLevel::kLog, std::string("collector \"") + o.name + "\" works again");
       last.clear();
     } else if (o.error != last) {
-      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.name + "\" failed: " +
-                                            o.error + " (logged again only if the error changes)");
+      pgx::log(pgx::LogLevel::kWarning, std::string("collector \"") + o.name + "\" failed: " + o.error +
+                                            " (logged again only if the error changes)");
       last = o.error;
     } else {
-      pgx::log(pgx::LogLevel::kDebug,
-               std::string("collector \"") + o.name + "\" failed: " + o.error);
+      pgx::log(pgx::LogLevel::kDebug, std::string("collector \"") + o.name + "\" failed: " + o.error);
     }
   }
 }
@@ -273,6 +273,9 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
   out.counter("pg_exporter_scrape_errors_total",
               "Scrapes in which the database was unreachable or at least one collector failed.")
       .add(static_cast<double>(scrape_errors_total_));
+  out.gauge("pg_exporter_last_scrape_error",
+            "Whether the last scrape had an error: database unreachable or a collector failed (1 = yes).")
+      .add(last_scrape_failed_ ? 1 : 0);
   out.gauge("pg_exporter_last_scrape_duration_seconds",
             "Duration of the last scrape that ran the collectors.")
       .add(r.duration);

@@ -56,6 +56,7 @@ class Exporter {
 
   uint64_t scrapes_total_ = 0;
   uint64_t scrape_errors_total_ = 0;
+  bool last_scrape_failed_ = false;
   std::map<std::string, uint64_t> collector_failures_;
   std::map<std::string, std::string> logged_error_;  // collector -> error last logged
   std::string logged_scrape_error_;
