@@ -35,6 +35,25 @@ SELECT regress_value('wal', 'pg_wal_segments') >= 1 AS has_segments,
 SELECT regress_value('wal', 'pg_xlog_location_bytes') <= (pg_current_wal_lsn() - '0/0')::float8 AS lsn_not_ahead,
        regress_value('wal', 'pg_xlog_location_bytes') > 0 AS lsn_positive;
 
+-- pg_ls_waldir() needs pg_monitor (or superuser): without it the directory
+-- families are left out and the rest of the collector still works.
+CREATE ROLE regress_wal_plain;
+CREATE ROLE regress_wal_monitor IN ROLE pg_monitor;
+GRANT USAGE ON SCHEMA pgexporter TO regress_wal_plain, regress_wal_monitor;
+GRANT EXECUTE ON FUNCTION pgexporter.metrics(text[]) TO regress_wal_plain, regress_wal_monitor;
+SET ROLE regress_wal_plain;
+SELECT metric, labels, value FROM regress.samples(ARRAY['wal'])
+WHERE metric LIKE 'pg_wal_%' OR metric = 'pg_exporter_collector_success' ORDER BY 1;
+SELECT count(*) AS wal_stat_families FROM regress.families(ARRAY['wal']) WHERE family LIKE 'pg_stat_wal_%';
+RESET ROLE;
+SET ROLE regress_wal_monitor;
+SELECT metric, labels FROM regress.samples(ARRAY['wal'])
+WHERE metric LIKE 'pg_wal_%' OR metric = 'pg_exporter_collector_success' ORDER BY 1;
+RESET ROLE;
+REVOKE ALL ON FUNCTION pgexporter.metrics(text[]) FROM regress_wal_plain, regress_wal_monitor;
+REVOKE ALL ON SCHEMA pgexporter FROM regress_wal_plain, regress_wal_monitor;
+DROP ROLE regress_wal_plain, regress_wal_monitor;
+
 -- Writing WAL, switching segments and a checkpoint move the counters.
 CREATE TEMP TABLE before AS
 SELECT regress_value('wal', 'pg_stat_wal_records_total') AS records,
