@@ -5,6 +5,9 @@
 // replayed LSN: the received LSN alone restarts at a segment boundary when the
 // WAL receiver (re)connects and lags the replay position, which made
 // postgres_exporter's diffs negative. The choice is made from ctx.in_recovery.
+// Slots are also exported under postgres_exporter's replication_slot names
+// ({slot_name, slot_type}: slot_*, safe_wal_size_bytes, wal_status), and each
+// walsender's reply age under the Rust crate's pg_stat_replication_reply_time.
 #include <string>
 
 #include "collectors/collector.h"
