@@ -5,6 +5,9 @@
 // replayed LSN: the received LSN alone restarts at a segment boundary when the
 // WAL receiver (re)connects and lags the replay position, which made
 // postgres_exporter's diffs negative. The choice is made from ctx.in_recovery.
+// Slots are also exported under postgres_exporter's replication_slot names
+// ({slot_name, slot_type}: slot_*, safe_wal_size_bytes, wal_status), and each
+// walsender's reply age under the Rust crate's pg_stat_replication_reply_time.
 #include <string>
 
 #include "collectors/collector.h"
@@ -58,7 +61,9 @@ void collect_walsenders(const std::string& current_lsn, const Context& ctx, metr
       lsn_diff("r.replay_lsn", "replay_lag_bytes") +
       "extract(epoch FROM r.write_lag) AS write_lag_seconds, "
       "extract(epoch FROM r.flush_lag) AS flush_lag_seconds, "
-      "extract(epoch FROM r.replay_lag) AS replay_lag_seconds "
+      "extract(epoch FROM r.replay_lag) AS replay_lag_seconds, "
+      "CASE WHEN r.reply_time IS NOT NULL THEN greatest(0, extract(epoch FROM now() - r.reply_time)) END "
+      "AS reply_age "
       "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid) w "
       "ORDER BY application_name, client_addr, state, sync_state, slot_name, replay_lsn NULLS LAST, "
       "flush_lsn NULLS LAST";
@@ -83,22 +88,52 @@ void collect_walsenders(const std::string& current_lsn, const Context& ctx, metr
            "Time between flushing recent WAL locally and the standby reporting it flushed, in seconds."},
           {"replay_lag_seconds", "pg_stat_replication_replay_lag_seconds", G,
            "Time between flushing recent WAL locally and the standby reporting it replayed, in seconds."},
+          {"reply_age", "pg_stat_replication_reply_time", G,
+           "Seconds since the last reply from the standby (0 if its clock is ahead)."},
       });
 }
 
 void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::Sink& out) {
   // restart_lsn is NULL for a slot that reserves no WAL: no retained sample.
+  // confirmed_flush_lsn is NULL for physical slots, safe_wal_size without
+  // max_slot_wal_keep_size, wal_status without restart_lsn: absent, never 0
+  // (postgres_exporter reports a physical slot's confirmed flush as 0).
   std::string sql =
       "SELECT slot_name::text AS slot_name, slot_type, coalesce(database::text, '') AS database, active, "
       "pg_wal_lsn_diff(" +
-      current_lsn + ", restart_lsn) AS retained_bytes FROM pg_replication_slots";
+      current_lsn + ", restart_lsn) AS retained_bytes, pg_wal_lsn_diff(" + current_lsn +
+      ", '0/0') AS current_lsn_bytes, "
+      "pg_wal_lsn_diff(confirmed_flush_lsn, '0/0') AS confirmed_flush_lsn_bytes, safe_wal_size, "
+      "coalesce(wal_status, '') AS wal_status, CASE WHEN wal_status IS NOT NULL THEN 1 END AS wal_status_set "
+      "FROM pg_replication_slots";
+  pgx::ResultSet rs = ctx.query(sql.c_str());
   emit_rows(
-      ctx.query(sql.c_str()), out, {"slot_name", "slot_type", "database"},
+      rs, out, {"slot_name", "slot_type", "database"},
       {
           {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
           {"retained_bytes", "pg_replication_slots_pg_wal_lsn_diff", G,
            "WAL retained by the replication slot (current LSN - restart_lsn), in bytes."},
       });
+  // postgres_exporter's replication_slot collector: {slot_name, slot_type}.
+  // Unlike it, a logical slot's confirmed flush position is exported even
+  // while the slot is inactive (an abandoned consumer is what one looks for).
+  emit_rows(rs, out, {"slot_name", "slot_type"},
+            {
+                {"current_lsn_bytes", "pg_replication_slots_slot_current_wal_lsn", G,
+                 "WAL position of this server (on a standby: furthest received or replayed), in bytes."},
+                {"confirmed_flush_lsn_bytes", "pg_replication_slots_slot_confirmed_flush_lsn", G,
+                 "Last WAL position the logical slot's consumer confirmed, in bytes."},
+                {"active", "pg_replication_slots_slot_is_active", G,
+                 "Whether the replication slot is in use (1 = yes)."},
+                {"safe_wal_size", "pg_replication_slots_safe_wal_size_bytes", G,
+                 "WAL that can still be written before this slot is in danger of being lost, in bytes."},
+            });
+  emit_rows(rs, out, {"slot_name", "slot_type", "wal_status"},
+            {
+                {"wal_status_set", "pg_replication_slots_wal_status", G,
+                 "Availability of the WAL the slot claims (reserved, extended, unreserved, lost): 1 on the "
+                 "current status."},
+            });
 }
 
 void collect_replication(const Context& ctx, metrics::Sink& out) {

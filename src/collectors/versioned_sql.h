@@ -13,4 +13,20 @@ namespace collectors {
 constexpr int kOldestSupportedVersion = 130000;
 constexpr int kNewestKnownVersion = 189999;
 
+// wal.cpp: pg_stat_wal (14+; write/sync columns on 14..17 only); "" before 14.
+std::string wal_stat_sql(int server_version);
+
+// bgwriter.cpp: pg_stat_bgwriter, and pg_stat_checkpointer from 17 ("" before).
+struct BgwriterSql {
+  std::string bgwriter;
+  std::string checkpointer;
+};
+BgwriterSql bgwriter_sql(int server_version);
+
+// wal_receiver.cpp: pg_stat_wal_receiver (received_lsn on 13, flushed_lsn 14+).
+std::string wal_receiver_sql(int server_version);
+
+// io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.
+std::string io_sql(int server_version);
+
 }  // namespace collectors
