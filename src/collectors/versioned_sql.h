@@ -13,4 +13,9 @@ namespace collectors {
 constexpr int kOldestSupportedVersion = 130000;
 constexpr int kNewestKnownVersion = 189999;
 
+// tables.cpp: pg_stat_user_tables + pg_statio_user_tables in one pass.
+std::string tables_sql(int server_version);
+// relation_sizes.cpp: table and index sizes, skipping locked relations.
+std::string relation_sizes_sql(int server_version);
+
 }  // namespace collectors
