@@ -28,5 +28,9 @@ std::string wal_receiver_sql(int server_version);
 
 // io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.
 std::string io_sql(int server_version);
+// tables.cpp: pg_stat_user_tables + pg_statio_user_tables in one pass.
+std::string tables_sql(int server_version);
+// relation_sizes.cpp: table and index sizes, skipping locked relations.
+std::string relation_sizes_sql(int server_version);
 
 }  // namespace collectors

@@ -1,0 +1,114 @@
+// Per-index statistics: postgres_exporter's pg_statio_user_indexes_* and the
+// Rust crate's pg_index_* names.
+//
+// The Rust crate exports pg_index_scans_total & co. as unlabelled sums over
+// the whole database (and as gauges). Here they are per index, labelled like
+// postgres_exporter's per-index families, and typed as the counters they are:
+// sum() over them gives that crate's value, so its dashboards keep working,
+// and an index can be told apart. The count families (invalid, unused) stay
+// per-database gauges, as in that crate.
+//
+// One pass over pg_index joined to pg_class, only pg_stat_get_* functions: no
+// lock is taken on any user relation (sizes are in relation_sizes). Rows
+// follow pg_stat_user_indexes: indexes of plain tables and materialized views
+// outside the system schemas (partitioned parents have no statistics), minus
+// temporary tables (private, short-lived, a new series each) and our schema.
+//
+// "Unused" follows the crate (never scanned since the statistics were reset,
+// not enforcing a primary key or unique constraint), also leaving out
+// exclusion constraints (dropping the index drops the constraint) and invalid
+// indexes (counted apart: they cannot be scanned at all).
+#include <stdexcept>
+#include <string>
+
+#include "collectors/collector.h"
+
+namespace collectors {
+
+namespace {
+
+constexpr auto C = prometheus::MetricType::Counter;
+constexpr auto G = prometheus::MetricType::Gauge;
+
+constexpr const char* kSql =
+    "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
+    "  pg_stat_get_numscans(i.oid) AS idx_scan,"
+    "  pg_stat_get_tuples_returned(i.oid) AS idx_tup_read,"
+    "  pg_stat_get_tuples_fetched(i.oid) AS idx_tup_fetch,"
+    "  pg_stat_get_blocks_fetched(i.oid) - pg_stat_get_blocks_hit(i.oid) AS idx_blks_read,"
+    "  pg_stat_get_blocks_hit(i.oid) AS idx_blks_hit,"
+    "  x.indisvalid AS valid,"
+    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable "
+    "FROM pg_index x"
+    " JOIN pg_class i ON i.oid = x.indexrelid"
+    " JOIN pg_class t ON t.oid = x.indrelid"
+    " JOIN pg_namespace n ON n.oid = t.relnamespace "
+    "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
+    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ '^pg_toast'";
+
+void collect_indexes(const Context& ctx, metrics::Sink& out) {
+  pgx::ResultSet rs = ctx.query(kSql);
+  emit_rows(rs, out, {"datname", "schemaname", "relname", "indexrelname"},
+            {
+                {"idx_blks_read", "pg_statio_user_indexes_idx_blks_read_total", C,
+                 "Number of disk blocks read from this index."},
+                {"idx_blks_hit", "pg_statio_user_indexes_idx_blks_hit_total", C,
+                 "Number of buffer hits in this index."},
+                {"idx_scan", "pg_index_scans_total", C, "Number of index scans initiated on this index."},
+                {"idx_tup_read", "pg_index_tuples_read_total", C,
+                 "Number of index entries returned by scans on this index."},
+                {"idx_tup_fetch", "pg_index_tuples_fetched_total", C,
+                 "Number of live table rows fetched by simple index scans using this index."},
+                {"valid", "pg_index_valid", G,
+                 "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY)."},
+            });
+
+  auto col = [&](const char* name) {
+    int c = rs.column(name);
+    if (c < 0) throw std::runtime_error(std::string("indexes query has no column ") + name);
+    return static_cast<size_t>(c);
+  };
+  const size_t scan_col = col("idx_scan"), valid_col = col("valid"), droppable_col = col("droppable"),
+               datname_col = col("datname");
+  double invalid = 0, unused = 0;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    auto valid = rs.number(r, valid_col);
+    if (valid && *valid == 0) {
+      invalid++;
+      continue;
+    }
+    auto scans = rs.number(r, scan_col);
+    auto droppable = rs.number(r, droppable_col);
+    if (valid && scans && droppable && *scans == 0 && *droppable != 0) unused++;
+  }
+  // The counts exist (0) even when the database has no index at all.
+  std::string datname;
+  if (rs.rows() > 0) {
+    datname = std::string(rs.text(0, datname_col));
+  } else {
+    pgx::ResultSet db = ctx.query("SELECT current_database() AS datname");
+    if (db.rows() != 1 || db.is_null(0, 0)) return;
+    datname = std::string(db.text(0, 0));
+  }
+  out.gauge("pg_index_invalid_count",
+            "Number of invalid user indexes (e.g. left by a failed CREATE INDEX CONCURRENTLY).")
+      .add({{"datname", datname}}, invalid);
+  out.gauge("pg_index_unused_count",
+            "Number of valid user indexes never scanned since the statistics were reset, not counting "
+            "indexes that enforce a primary key, unique or exclusion constraint.")
+      .add({{"datname", datname}}, unused);
+}
+
+}  // namespace
+
+extern const Collector indexes_collector = {
+    "indexes",
+    "Per-index scan and block I/O statistics (pg_stat_user_indexes, pg_statio_user_indexes), invalid and "
+    "unused index counts; takes no lock on user relations.",
+    true,
+    true,
+    0,
+    0,
+    &collect_indexes};
+
+}  // namespace collectors

@@ -1,0 +1,123 @@
+# A relation locked ACCESS EXCLUSIVE (ALTER TABLE, REINDEX in an open
+# transaction, or a queued LOCK) costs only its own size samples: the
+# statistics collectors never wait on it, and relation_sizes skips it instead
+# of waiting for lock_timeout and failing as a whole.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgExporterTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+# A lock wait would show as a 5 s scrape and failed collectors.
+my ($node, $port) = new_exporter_node('tables_locked',
+	conf => "pg_exporter.lock_timeout = '5s'\npg_exporter.statement_timeout = '20s'\n");
+wait_for_worker($node);
+ok(wait_for_listening($port), 'endpoint answers');
+
+$node->safe_psql('postgres', q{
+CREATE TABLE t_altered (id int PRIMARY KEY, v text);
+CREATE TABLE t_reindexed (id int PRIMARY KEY, v text);
+CREATE TABLE t_toast_reindexed (id int PRIMARY KEY, v text);
+CREATE TABLE t_queued (id int PRIMARY KEY, v text);
+CREATE TABLE t_free (id int PRIMARY KEY, v text);
+INSERT INTO t_altered SELECT g, 'a' FROM generate_series(1, 100) g;
+INSERT INTO t_free SELECT g, 'f' FROM generate_series(1, 100) g;
+});
+my $toast_index = $node->safe_psql('postgres',
+	"SELECT i.indexrelid::regclass FROM pg_class c JOIN pg_index i ON i.indrelid = c.reltoastrelid "
+	  . "WHERE c.oid = 't_toast_reindexed'::regclass");
+
+sub scrape
+{
+	my $t0 = time;
+	my $r = http_request($port, 'GET', '/metrics');
+	my ($s) = parse_exposition($r->{body});
+	return ($r, $s, time - $t0);
+}
+
+sub rel { my ($name) = @_; return qr/relname="$name"[,}]/; }
+
+my ($r, $s, $took) = scrape();
+for my $t (qw(t_altered t_reindexed t_toast_reindexed t_queued t_free))
+{
+	ok(defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel($t)), "$t: size before the locks");
+}
+
+# ALTER TABLE holds ACCESS EXCLUSIVE on the table until commit.
+my $alter = $node->background_psql('postgres');
+$alter->query_safe('BEGIN; ALTER TABLE t_altered ADD COLUMN x int;');
+# REINDEX INDEX in a transaction: ACCESS EXCLUSIVE on the index only.
+my $reindex = $node->background_psql('postgres');
+$reindex->query_safe('BEGIN; REINDEX INDEX t_reindexed_pkey;');
+# REINDEX of the TOAST index: pg_table_size(t_toast_reindexed) would wait on it.
+my $toast = $node->background_psql('postgres');
+$toast->query_safe("BEGIN; REINDEX INDEX $toast_index;");
+# A queued ACCESS EXCLUSIVE request (behind a reader) blocks new readers too.
+my $reader = $node->background_psql('postgres');
+$reader->query_safe('BEGIN; LOCK TABLE t_queued IN ACCESS SHARE MODE;');
+my $queued = $node->background_psql('postgres');
+$queued->query_safe('BEGIN;');
+$queued->query_until(qr/queued/, "\\echo queued\nLOCK TABLE t_queued IN ACCESS EXCLUSIVE MODE;\n");
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_locks WHERE relation = 't_queued'::regclass AND NOT granted")
+  or die 'the ACCESS EXCLUSIVE request did not queue';
+
+# The setup is real: measuring these relations the usual way waits.
+for my $t (qw(t_altered t_reindexed t_toast_reindexed t_queued))
+{
+	my ($ret, $out, $err) = $node->psql('postgres',
+		"SET lock_timeout = '100ms'; SELECT pg_table_size('$t') + pg_indexes_size('$t');");
+	like($err, qr/lock timeout/, "$t: pg_table_size + pg_indexes_size would wait");
+}
+
+($r, $s, $took) = scrape();
+is($r->{status}, 200, 'scrape answered');
+cmp_ok($took, '<', 4, 'no collector waited for a lock');
+for my $c (qw(tables indexes relation_sizes))
+{
+	is(sample($s, 'pg_exporter_collector_success', qr/collector="$c"/), 1, "collector $c succeeded");
+}
+# Statistics of every table, locked or not.
+for my $t (qw(t_altered t_reindexed t_toast_reindexed t_queued t_free))
+{
+	ok(defined sample($s, 'pg_stat_user_tables_n_live_tup', rel($t)), "$t: statistics exported");
+}
+ok(defined sample($s, 'pg_index_scans_total', qr/indexrelname="t_reindexed_pkey"/), 'locked index: statistics exported');
+ok(defined sample($s, 'pg_statio_user_tables_heap_blocks_hit', rel('t_altered')), 'locked table: statio exported');
+
+# Sizes: absent exactly where measuring would wait.
+ok(!defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_altered')), 'altered table: no table size');
+ok(defined sample($s, 'pg_index_size_bytes', qr/indexrelname="t_altered_pkey"/),
+	'altered table: its unlocked index is measured');
+ok(defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_reindexed')),
+	'reindexed table: table size measured');
+ok(!defined sample($s, 'pg_index_size_bytes', qr/indexrelname="t_reindexed_pkey"/), 'reindexed index: no size');
+ok(!defined sample($s, 'pg_stat_user_tables_index_size_bytes', rel('t_reindexed')),
+	'reindexed table: no index total (it would be short)');
+ok(!defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_toast_reindexed')),
+	'table whose TOAST index is locked: no table size');
+ok(!defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_queued')), 'queued lock: no table size');
+my $free = sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_free'));
+is($free, $node->safe_psql('postgres', "SELECT pg_table_size('t_free')"), 'unlocked table: exact size');
+is(sample($s, 'pg_stat_user_tables_index_size_bytes', rel('t_free')),
+	$node->safe_psql('postgres', "SELECT pg_indexes_size('t_free')"), 'unlocked table: exact index size');
+
+$alter->query_safe('COMMIT;');
+$reindex->query_safe('COMMIT;');
+$toast->query_safe('COMMIT;');
+$reader->query_safe('COMMIT;');
+$queued->query_safe('COMMIT;');
+$_->quit for ($alter, $reindex, $toast, $reader, $queued);
+
+($r, $s) = scrape();
+for my $t (qw(t_altered t_reindexed t_toast_reindexed t_queued t_free))
+{
+	ok(defined sample($s, 'pg_stat_user_tables_table_size_bytes', rel($t)), "$t: size back after commit");
+}
+ok(defined sample($s, 'pg_index_size_bytes', qr/indexrelname="t_reindexed_pkey"/), 'index size back after commit');
+
+$node->stop;
+done_testing();

@@ -1,0 +1,219 @@
+# Drop-in compatibility: every metric name that postgres_exporter's collectors,
+# its mixin's dashboards and alerts, and the widely used Grafana dashboards
+# reference is exported by a primary and a streaming standby with the matching
+# features in use, or is listed in t/compat/unavailable.txt with the reason it
+# cannot exist here. Also checks that README's metrics table lists every
+# family this setup exports (and writes the table it would generate to
+# tmp_check/metrics_table.md).
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgExporterTest;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(sleep);
+
+my $compat = "$FindBin::RealBin/compat";
+
+my ($primary, $pport) = new_exporter_node('compat_primary',
+	init => { allows_streaming => 'logical' },
+	conf => q{
+shared_preload_libraries = 'pg_exporter,pg_stat_statements'
+pg_exporter.collectors = 'all'
+track_functions = 'all'
+track_io_timing = on
+max_prepared_transactions = 5
+archive_mode = on
+archive_command = 'true'
+});
+wait_for_worker($primary);
+
+# Features in use: extensions, a scanned and vacuumed table with indexes, a
+# function, WAL archived, a physical slot (the standby's) and a logical one.
+$primary->safe_psql('postgres', q{
+CREATE EXTENSION pg_exporter;
+CREATE EXTENSION pg_stat_statements;
+CREATE EXTENSION pg_buffercache;
+CREATE TABLE app_items (id int PRIMARY KEY, v text);
+CREATE INDEX app_items_v ON app_items (v);
+INSERT INTO app_items SELECT g, 'v' || g FROM generate_series(1, 1000) g;
+UPDATE app_items SET v = v || 'x' WHERE id <= 100;
+DELETE FROM app_items WHERE id > 900;
+SELECT count(*) FROM app_items;
+SELECT * FROM app_items WHERE id = 5;
+VACUUM ANALYZE app_items;
+CREATE TABLE app_big (id int, pad text);
+INSERT INTO app_big SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g;
+DELETE FROM app_big WHERE id % 2 = 0;
+CREATE FUNCTION app_fn(int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN $1 + 1; END $$;
+SELECT app_fn(1);
+SELECT pg_create_physical_replication_slot('standby_slot');
+SELECT pg_create_logical_replication_slot('logical_slot', 'test_decoding');
+SELECT pg_switch_wal();
+CHECKPOINT;
+});
+
+$primary->backup('bkp');
+my $standby = PostgreSQL::Test::Cluster->new('compat_standby');
+$standby->init_from_backup($primary, 'bkp', has_streaming => 1);
+my $sport = PostgreSQL::Test::Cluster::get_free_port();
+$standby->append_conf('postgresql.conf', "pg_exporter.port = $sport\nprimary_slot_name = 'standby_slot'\n"
+	  . "archive_mode = off\n");
+$standby->start;
+$primary->safe_psql('postgres', 'INSERT INTO app_items VALUES (5000, 5000)');
+$primary->wait_for_catchup($standby);
+
+# Sessions the activity, lock and vacuum families describe: an open
+# transaction, a prepared one, a blocked session, a slowed vacuum.
+my $holder = $primary->background_psql('postgres');
+$holder->query_safe('BEGIN; SELECT txid_current(); LOCK TABLE app_items IN SHARE MODE;');
+$primary->safe_psql('postgres', "BEGIN; INSERT INTO app_items VALUES (6000, 'p'); PREPARE TRANSACTION 'compat_p1';");
+my $waiter = $primary->background_psql('postgres', on_error_stop => 0);
+$waiter->query_until(qr/waiting/, "\\echo waiting\nUPDATE app_items SET v = 'w' WHERE id = 1;\n");
+my $vacuum = $primary->background_psql('postgres', on_error_stop => 0);
+$vacuum->query_until(qr/vacuuming/,
+	"SET vacuum_cost_delay = 100;\nSET vacuum_cost_limit = 1;\n\\echo vacuuming\nVACUUM app_big;\n");
+$primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_stat_progress_vacuum})
+  or die 'the vacuum did not show in pg_stat_progress_vacuum';
+$primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_locks WHERE NOT granted})
+  or die 'the waiter is not waiting';
+
+ok(wait_for_listening($pport), 'primary serves metrics');
+ok(wait_for_listening($sport), 'standby serves metrics');
+my %present;     # family name => 1
+my %families;    # family name => { type, help, labels => {}, collectors => {} }
+for my $port ($pport, $sport)
+{
+	my $body = http_request($port, 'GET', '/metrics')->{body};
+	my ($code, $out) = promtool_check($body);
+	ok($code == 0 || $code == 3, "exposition parses (port $port, exit $code)") or diag $out;
+	is_deeply(promtool_unexpected($out), [], 'lint findings only on inherited names') or diag $out;
+	collect_families($body, \%families, undef);
+}
+# Which collector emits what: each collector alone, through the SQL function.
+my @collectors = split /\n/, $primary->safe_psql('postgres',
+	q{SELECT name || '|' || default_enabled FROM pgexporter.collectors WHERE name NOT LIKE '%:%' ORDER BY name});
+my %default_on;
+for my $row (@collectors)
+{
+	my ($c, $on) = split /\|/, $row;
+	$default_on{$c} = $on eq 't';
+	for my $node ($primary, $standby)
+	{
+		my $text = $node->safe_psql('postgres', "SELECT pgexporter.metrics(ARRAY['$c'])");
+		collect_families($text, \%families, $c);
+	}
+}
+$present{$_} = 1 for grep { $families{$_}{samples} } keys %families;
+
+# Every referenced name is present or explained.
+my %unavailable = read_reasons("$compat/unavailable.txt");
+for my $list (sort glob("$compat/*.txt"))
+{
+	next if $list =~ /unavailable\.txt$/;
+	my @names = read_names($list);
+	my (@missing, @stale);
+	for my $n (@names)
+	{
+		my $have = $present{$n} || grep({ $present{$_} } histogram_parts($n));
+		push @missing, $n if !$have && !exists $unavailable{$n};
+		push @stale, $n if $have && exists $unavailable{$n};
+	}
+	my $file = $list =~ s{.*/}{}r;
+	is_deeply(\@missing, [], "$file: every name present or explained (" . scalar(@names) . ' names)');
+	is_deeply(\@stale, [], "$file: no name both present and listed unavailable");
+}
+
+# README's table lists every family exported here.
+my $table = metrics_table(\%families, \%default_on);
+PostgreSQL::Test::Utils::append_to_file("$PostgreSQL::Test::Utils::tmp_check/metrics_table.md", $table);
+my $readme = slurp_file("$FindBin::RealBin/../README.md");
+my ($section) = $readme =~ /<!-- metrics-table:begin -->(.*)<!-- metrics-table:end -->/s;
+my %documented = map { $_ => 1 } ($section // '') =~ /^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \|/mg;
+my @undocumented = grep { !$documented{$_} && !/^app_/ } sort keys %present;
+is_deeply(\@undocumented, [], 'README metrics table lists every exported family')
+  or diag "generated table: $PostgreSQL::Test::Utils::tmp_check/metrics_table.md";
+
+$vacuum->quit;
+$waiter->quit;
+$holder->quit;
+$primary->safe_psql('postgres', "ROLLBACK PREPARED 'compat_p1'");
+$standby->stop;
+$primary->stop;
+done_testing();
+
+# ---- helpers ----
+
+sub collect_families
+{
+	my ($text, $fams, $collector) = @_;
+	my %type_of;
+	for my $line (split /\n/, $text)
+	{
+		if ($line =~ /^# TYPE (\S+) (\S+)$/) { $fams->{$1}{type} = $2; $type_of{$1} = $2; next; }
+		if ($line =~ /^# HELP (\S+) (.*)$/) { $fams->{$1}{help} = $2; next; }
+		next if $line =~ /^#/ || $line eq '';
+		my ($name, $labels) = $line =~ /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$/ or next;
+		my $fam = $name;
+		if (!exists $type_of{$name} && $name =~ /^(.*)_(bucket|sum|count)$/ && ($type_of{$1} // '') eq 'histogram')
+		{
+			$fam = $1;
+		}
+		$fams->{$fam}{samples}++;
+		$fams->{$fam}{collectors}{$collector} = 1 if defined $collector;
+		for my $l (($labels // '') =~ /([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g)
+		{
+			$fams->{$fam}{labels}{$l} = 1 unless $l eq 'le';
+		}
+	}
+}
+
+sub histogram_parts { my ($n) = @_; return $n =~ /^(.*)_(bucket|sum|count)$/ ? ($1) : (); }
+
+sub read_names
+{
+	my ($file) = @_;
+	open my $fh, '<', $file or die "$file: $!";
+	my @n = grep { /\S/ && !/^#/ } map { s/\s+$//r } <$fh>;
+	close $fh;
+	return @n;
+}
+
+sub read_reasons
+{
+	my ($file) = @_;
+	my %r;
+	for (read_names($file))
+	{
+		my ($name, $why) = split /\t+/, $_, 2;
+		die "$file: no reason for $name" unless defined $why && $why =~ /\S/;
+		$r{$name} = $why;
+	}
+	return %r;
+}
+
+sub metrics_table
+{
+	my ($fams, $default_on) = @_;
+	my %pe = map { $_ => 1 } read_names("$compat/postgres_exporter_collectors.txt"),
+	  (-e "$compat/postgres_mixin.txt" ? read_names("$compat/postgres_mixin.txt") : ()),
+	  (-e "$compat/grafana_9628.txt" ? read_names("$compat/grafana_9628.txt") : ());
+	my %rust = map { $_ => 1 } read_names("$compat/rust_pg_exporter.txt");
+	my $out = "| Family | Type | Labels | Collector | Default | Same name in |\n|---|---|---|---|---|---|\n";
+	for my $f (sort keys %$fams)
+	{
+		my $d = $fams->{$f};
+		next unless $d->{samples} && $d->{type};
+		next if $f =~ /^app_/;
+		my @c = sort keys %{ $d->{collectors} // {} };
+		my $collector = @c ? join(', ', @c) : 'exporter';
+		my $default = @c ? (grep({ $default_on->{$_} } @c) ? 'on' : 'off') : 'on';
+		my $same = join(', ', ($pe{$f} ? 'postgres_exporter' : ()), ($rust{$f} ? 'Rust pg_exporter' : ())) || 'new';
+		$same = 'postgres_exporter' if $f =~ /^pg_settings_/ && $same eq 'new';
+		my $labels = join(', ', sort keys %{ $d->{labels} // {} });
+		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $same |\n";
+	}
+	return $out;
+}

@@ -1,0 +1,66 @@
+// The version-dependent SQL of the tables and relation_sizes collectors, for
+// every supported server version (only one of them runs in CI).
+#include <string>
+
+#include "collectors/versioned_sql.h"
+#include "unit.h"
+
+namespace {
+
+bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000};
+
+}  // namespace
+
+TEST(tables_sql_partitioned_tables_from_14) {
+  // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 on.
+  CHECK(has(collectors::tables_sql(130000), "c.relkind IN ('r', 'm') "));
+  CHECK(!has(collectors::tables_sql(130000), "'p')"));
+  for (int v : {140000, 150000, 160000, 170000, 180000}) {
+    CHECK(has(collectors::tables_sql(v), "c.relkind IN ('r', 'm', 'p') "));
+  }
+}
+
+TEST(tables_sql_vacuum_max_threshold_from_18) {
+  for (int v : {130000, 140000, 150000, 160000, 170000}) {
+    CHECK(!has(collectors::tables_sql(v), "max_threshold"));
+  }
+  const std::string s = collectors::tables_sql(180000);
+  CHECK(has(s, "current_setting('autovacuum_vacuum_max_threshold')"));
+  CHECK(has(s, "autovacuum_vacuum_max_threshold=([^,]+)"));
+  CHECK(has(s, "least(s.vac_threshold, s.vac_max_threshold)"));
+}
+
+TEST(tables_sql_same_columns_everywhere) {
+  // Every version yields every family's column; only pg_stat_get_* functions
+  // (no size function, no view): the collector locks no user relation.
+  for (int v : kVersions) {
+    const std::string s = collectors::tables_sql(v);
+    for (const char* c :
+         {" AS seq_scan,", " AS idx_tup_fetch,", " AS n_mod_since_analyze,", " AS last_autoanalyze,",
+          " AS autoanalyze_count,", " AS last_autovacuum_seconds_ago,", " AS autovacuum_threshold_ratio,",
+          " AS autoanalyze_threshold_ratio,", " AS heap_blks_read,", " AS tidx_blks_hit "}) {
+      CHECK(has(s, c));
+    }
+    CHECK(!has(s, "_size("));
+    CHECK(!has(s, "pg_stat_user_tables"));
+    CHECK(!has(s, "pg_statio_"));
+    CHECK(has(s, "'pgexporter'"));
+    CHECK(has(s, "relpersistence <> 't'"));
+  }
+}
+
+TEST(relation_sizes_sql_skips_locked_relations) {
+  CHECK(has(collectors::relation_sizes_sql(130000), "c.relkind IN ('r', 'm') "));
+  for (int v : kVersions) {
+    const std::string s = collectors::relation_sizes_sql(v);
+    if (v >= 140000) CHECK(has(s, "c.relkind IN ('r', 'm', 'p') "));
+    CHECK(has(s, "mode = 'AccessExclusiveLock'"));
+    CHECK(has(s, "CASE WHEN r.oid NOT IN (SELECT oid FROM blocked) THEN pg_table_size(r.oid) END"));
+    CHECK(has(s, "CASE WHEN i.oid NOT IN (SELECT oid FROM locked) THEN pg_table_size(i.oid) END"));
+    // pg_indexes_size()/pg_total_relation_size() would open relations unguarded.
+    CHECK(!has(s, "pg_indexes_size"));
+    CHECK(!has(s, "pg_total_relation_size"));
+  }
+}
