@@ -13,4 +13,10 @@ namespace collectors {
 constexpr int kOldestSupportedVersion = 130000;
 constexpr int kNewestKnownVersion = 189999;
 
+// vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
+std::string vacuum_progress_sql(int server_version);
+// locks.cpp: the lock types of each version; pg_locks.waitstart from 14.
+std::string lock_types_sql(int server_version);
+std::string lock_waits_sql(int server_version);
+
 }  // namespace collectors
