@@ -34,7 +34,7 @@ FROM regress.samples(ARRAY['connections'])
 WHERE metric IN ('pg_stat_activity_active_connections', 'pg_stat_activity_idle_connections',
                  'pg_stat_activity_idle_in_transaction', 'pg_stat_activity_idle_in_transaction_aborted',
                  'pg_stat_activity_waiting_connections', 'pg_stat_activity_blocked_connections',
-                 'pg_stat_activity_max_query_duration_seconds', 'pg_prepared_xacts_count',
+                 'pg_stat_activity_max_query_duration_seconds', 'pg_prepared_xacts',
                  'pg_prepared_xacts_oldest_age_seconds')
 GROUP BY metric ORDER BY metric;
 SELECT value::float8 >= 1 AS i_am_active FROM (
@@ -93,15 +93,15 @@ CREATE TABLE regress_prepared (id int);
 PREPARE TRANSACTION 'regress_px';
 SELECT m[1] AS prepared
 FROM regexp_matches(pgexporter.metrics(ARRAY['connections']),
-  'pg_prepared_xacts_count\{datname="' || current_database() || '"\} (\S+)') AS m;
+  'pg_prepared_xacts\{datname="' || current_database() || '"\} (\S+)') AS m;
 SELECT m[1]::float8 >= 0 AS age_known
 FROM regexp_matches(pgexporter.metrics(ARRAY['connections']),
   'pg_prepared_xacts_oldest_age_seconds\{datname="' || current_database() || '"\} (\S+)') AS m;
 SELECT sum(value::float8) AS prepared_cluster_wide FROM regress.samples(ARRAY['connections'])
-WHERE metric = 'pg_prepared_xacts_count';
+WHERE metric = 'pg_prepared_xacts';
 COMMIT PREPARED 'regress_px';
 SELECT sum(value::float8) AS prepared_cluster_wide FROM regress.samples(ARRAY['connections'])
-WHERE metric = 'pg_prepared_xacts_count';
+WHERE metric = 'pg_prepared_xacts';
 SELECT max(value::float8) AS oldest_after_commit FROM regress.samples(ARRAY['connections'])
 WHERE metric = 'pg_prepared_xacts_oldest_age_seconds';
 DROP TABLE regress_prepared;

@@ -7,7 +7,7 @@ SELECT * FROM regress.shape(ARRAY['locks']);
 -- Every lock type of this version, granted and awaited, zero included.
 SELECT string_agg(DISTINCT m[1], ',' ORDER BY m[1]) AS types, count(*) AS series
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
-  'pg_locks_by_type_count\{locktype="([^"]+)",granted="(true|false)"\}', 'g') AS m;
+  'pg_locks_by_type\{locktype="([^"]+)",granted="(true|false)"\}', 'g') AS m;
 
 CREATE TABLE regress_locked (id int);
 BEGIN;
@@ -16,10 +16,10 @@ SELECT pg_advisory_xact_lock(4242);
 -- This session's locks: one advisory lock granted, none awaited; its table lock.
 SELECT m[1] AS locktype, m[2] AS granted, m[3] AS count
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
-  'pg_locks_by_type_count\{locktype="(advisory)",granted="(true|false)"\} (\S+)', 'g') AS m ORDER BY 1, 2;
+  'pg_locks_by_type\{locktype="(advisory)",granted="(true|false)"\} (\S+)', 'g') AS m ORDER BY 1, 2;
 SELECT m[1]::float8 >= 1 AS relation_locks_counted
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
-  'pg_locks_by_type_count\{locktype="relation",granted="true"\} (\S+)') AS m;
+  'pg_locks_by_type\{locktype="relation",granted="true"\} (\S+)') AS m;
 -- pg_locks_count is unchanged: the access exclusive lock shows in this database.
 SELECT m[1]::float8 >= 1 AS exclusive_lock_counted
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),

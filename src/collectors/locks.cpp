@@ -69,7 +69,7 @@ void collect_locks(const Context& ctx, metrics::Sink& out) {
   emit_rows(rs, out, {"datname", "mode"},
             {{"count", "pg_locks_count", G, "Locks held, by database and lock mode."}});
   emit_rows(ctx.query(lock_types_sql(ctx.server_version).c_str()), out, {"locktype", "granted"},
-            {{"count", "pg_locks_by_type_count", G,
+            {{"count", "pg_locks_by_type", G,
               "Locks in the whole cluster by lock type, granted (true) or awaited (false)."}});
   emit_rows(ctx.query(lock_waits_sql(ctx.server_version).c_str()), out, {},
             {
