@@ -11,7 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
 
-my ($node, $port) = new_exporter_node('sessions');
+my ($node, $port) = new_exporter_node('sessions', conf => "max_connections = 100\n");
 wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers');
 
@@ -154,5 +154,39 @@ is_deeply(\@left, [], 'no stale series of the finished vacuum');
 is(sample($s2, 'pg_vacuum_active'), 0, 'pg_vacuum_active back to 0');
 
 $_->quit for ($holder, $idle, $blocked, $pin, $vacuum);
+
+# --- A storm of application names: 55 idle sessions, each its own
+# application_name. Families labelled by it keep 50 groups + one [other]. ---
+my @storm;
+for my $i (1 .. 55)
+{
+	my $in = '';
+	push @storm,
+	  [ IPC::Run::start([ 'psql', '-X', '-d', $node->connstr('postgres') . " application_name=storm_$i" ], '<', \$in, '>',
+		  \my $out, '2>', \my $err), \$in ];
+}
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 55 FROM pg_stat_activity WHERE application_name LIKE 'storm_%' AND state = 'idle'")
+  or die 'the storm sessions never connected';
+($s) = scrape();
+my @apps = grep { /^pg_stat_activity_connections_by_application\{/ } keys %$s;
+is(scalar(@apps), 51, 'connections by application: 50 groups and [other]');
+my $total = 0;
+$total += $s->{$_} for @apps;
+is($total, sample($s, 'pg_stat_activity_used_connections'), 'no connection lost in the fold');
+cmp_ok(sample($s, 'pg_stat_activity_connections_by_application', qr/datname="\[other\]",application_name="\[other\]"/),
+	'>=', 5, 'the smallest groups are folded into [other]');
+my @idle_apps = grep { /^pg_process_idle_seconds_count\{/ } keys %$s;
+is(scalar(@idle_apps), 51, 'idle histogram: 50 applications and [other]');
+my $idle_total = 0;
+$idle_total += $s->{$_} for @idle_apps;
+cmp_ok($idle_total, '>=', 55, 'every idle session observed');
+my @users = grep { /^pg_stat_activity_connections_by_user\{/ } keys %$s;
+is(scalar(@users), 1, 'one user, one series');
+for my $st (@storm)
+{
+	${ $st->[1] } .= "\\q\n";
+	$st->[0]->finish;
+}
 $node->stop;
 done_testing();
