@@ -287,13 +287,12 @@ void collect_idle_histogram(const Context& ctx, metrics::Sink& out) {
 }
 
 void collect_prepared(const Context& ctx, metrics::Sink& out) {
-  emit_rows(
-      ctx.query(kPreparedSql), out, {"datname"},
-      {
-          {"count", "pg_prepared_xacts", G, "Prepared transactions (two-phase commit) per database."},
-          {"oldest", "pg_prepared_xacts_oldest_age_seconds", G,
-           "Age of the oldest prepared transaction per database, in seconds (0 when none)."},
-      });
+  emit_rows(ctx.query(kPreparedSql), out, {"datname"},
+            {
+                {"count", "pg_prepared_xacts", G, "Prepared transactions (two-phase commit) per database."},
+                {"oldest", "pg_prepared_xacts_oldest_age_seconds", G,
+                 "Age of the oldest prepared transaction per database, in seconds (0 when none)."},
+            });
 }
 
 void collect_connections(const Context& ctx, metrics::Sink& out) {

@@ -12,7 +12,8 @@
 TEST(histogram_renders_cumulative_buckets_and_inf) {
   metrics::Sink s;
   std::vector<std::pair<double, uint64_t>> buckets = {{1, 1}, {5, 2}, {300, 2}};
-  s.histogram("pg_process_idle_seconds", "h").add_histogram({{"application_name", "psql"}}, buckets, 3, 400.5);
+  s.histogram("pg_process_idle_seconds", "h")
+      .add_histogram({{"application_name", "psql"}}, buckets, 3, 400.5);
   std::string text = metrics::render(s);
   CHECK(text.find("# TYPE pg_process_idle_seconds histogram\n") != std::string::npos);
   CHECK(text.find("pg_process_idle_seconds_count{application_name=\"psql\"} 3\n") != std::string::npos);

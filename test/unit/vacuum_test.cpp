@@ -21,8 +21,9 @@ TEST(vacuum_progress_sql_by_version) {
     std::string sql = collectors::vacuum_progress_sql(v);
     CHECK(!has(sql, "max_dead_tuples"));
     CHECK(!has(sql, "num_dead_tuples"));
-    CHECK(has(sql, "p.max_dead_tuple_bytes, p.dead_tuple_bytes, p.num_dead_item_ids, p.indexes_total, "
-                   "p.indexes_processed"));
+    CHECK(has(sql,
+              "p.max_dead_tuple_bytes, p.dead_tuple_bytes, p.num_dead_item_ids, p.indexes_total, "
+              "p.indexes_processed"));
     CHECK_EQ(has(sql, "p.delay_time / 1000"), v >= 180000);
     CHECK_EQ(has(sql, "track_cost_delay_timing"), v >= 180000);
   }
