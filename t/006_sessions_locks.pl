@@ -1,7 +1,9 @@
 # What needs other live sessions: a session idle in transaction holding a lock,
 # a second one blocked on it, an idle one; then a vacuum held in its heap scan
 # by a buffer pin. Checked over HTTP, then checked gone once released (no stale
-# series). Also: the exposition stays valid for promtool with a histogram.
+# series). Then 55 application names (the cardinality bound) and an autovacuum
+# worker slowed down by its table's cost settings. Also: the exposition stays
+# valid and lint-clean for promtool with a histogram in it.
 use strict;
 use warnings;
 use FindBin;
