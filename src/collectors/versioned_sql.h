@@ -32,5 +32,10 @@ std::string io_sql(int server_version);
 std::string tables_sql(int server_version);
 // relation_sizes.cpp: table and index sizes, skipping locked relations.
 std::string relation_sizes_sql(int server_version);
+// vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
+std::string vacuum_progress_sql(int server_version);
+// locks.cpp: the lock types of each version; pg_locks.waitstart from 14.
+std::string lock_types_sql(int server_version);
+std::string lock_waits_sql(int server_version);
 
 }  // namespace collectors

@@ -88,6 +88,10 @@ Family Sink::untyped(std::string_view name, std::string_view help) {
   return family(name, help, prometheus::MetricType::Untyped);
 }
 
+Family Sink::histogram(std::string_view name, std::string_view help) {
+  return family(name, help, prometheus::MetricType::Histogram);
+}
+
 Family Sink::family(std::string_view name, std::string_view help, prometheus::MetricType type) {
   std::string key(name);
   auto it = index_.find(key);
@@ -144,16 +148,49 @@ size_t Sink::sample_count() const {
   return n;
 }
 
+namespace {
 template <typename It>
-void Family::add_range(It begin, It end, double value) {
-  prometheus::MetricFamily& f = sink_->families_[index_];
-  prometheus::ClientMetric m;
+void set_labels(prometheus::ClientMetric& m, It begin, It end) {
   for (It it = begin; it != end; ++it) {
     if (!valid_label_name(it->first)) {
       throw std::invalid_argument("invalid label name: " + std::string(it->first));
     }
     m.label.push_back({std::string(it->first), valid_utf8(it->second)});
   }
+}
+}  // namespace
+
+void Family::add_histogram(const std::vector<Label>& labels,
+                           const std::vector<std::pair<double, uint64_t>>& buckets, uint64_t count,
+                           double sum) {
+  prometheus::MetricFamily& f = sink_->families_[index_];
+  if (f.type != prometheus::MetricType::Histogram) {
+    throw std::invalid_argument("metric family " + f.name + " is not a histogram");
+  }
+  for (const auto& l : labels) {
+    if (l.first == "le") throw std::invalid_argument("histogram label le is reserved");
+  }
+  prometheus::ClientMetric m;
+  set_labels(m, labels.begin(), labels.end());
+  m.histogram.sample_count = count;
+  m.histogram.sample_sum = sum;
+  for (const auto& b : buckets) {
+    prometheus::ClientMetric::Bucket bucket;
+    bucket.upper_bound = b.first;
+    bucket.cumulative_count = b.second;
+    m.histogram.bucket.push_back(bucket);
+  }
+  f.metric.push_back(std::move(m));
+}
+
+template <typename It>
+void Family::add_range(It begin, It end, double value) {
+  prometheus::MetricFamily& f = sink_->families_[index_];
+  if (f.type == prometheus::MetricType::Histogram) {
+    throw std::invalid_argument("metric family " + f.name + " takes histogram samples");
+  }
+  prometheus::ClientMetric m;
+  set_labels(m, begin, end);
   switch (f.type) {
     case prometheus::MetricType::Counter:
       m.counter.value = value;

@@ -3,6 +3,7 @@
 // from the database disappears from the output (no stale series).
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ class Family {
   void add(std::initializer_list<Label> labels, double value);
   void add(const std::vector<Label>& labels, double value);
   void add(double value) { add({}, value); }
+  // One histogram sample (family declared with Sink::histogram): `buckets`
+  // are (upper bound, cumulative count) pairs in increasing bound order; the
+  // +Inf bucket is rendered from `count`.
+  void add_histogram(const std::vector<Label>& labels,
+                     const std::vector<std::pair<double, uint64_t>>& buckets, uint64_t count, double sum);
 
  private:
   friend class Sink;
@@ -41,6 +47,7 @@ class Sink {
   Family gauge(std::string_view name, std::string_view help);
   Family counter(std::string_view name, std::string_view help);
   Family untyped(std::string_view name, std::string_view help);
+  Family histogram(std::string_view name, std::string_view help);
   Family family(std::string_view name, std::string_view help, prometheus::MetricType type);
 
   // Moves every family of `other` into this sink, merging same-named ones.

@@ -1,0 +1,31 @@
+-- The locks collector beyond pg_locks_count (covered in collectors.sql):
+-- locks by type, blocked sessions, the longest lock wait. A real wait needs a
+-- second session: t/006_sessions_locks.pl.
+SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
+SELECT * FROM regress.shape(ARRAY['locks']);
+
+-- Every lock type of this version, granted and awaited, zero included.
+SELECT string_agg(DISTINCT m[1], ',' ORDER BY m[1]) AS types, count(*) AS series
+FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
+  'pg_locks_by_type\{locktype="([^"]+)",granted="(true|false)"\}', 'g') AS m;
+
+CREATE TABLE regress_locked (id int);
+BEGIN;
+LOCK TABLE regress_locked IN ACCESS EXCLUSIVE MODE;
+SELECT pg_advisory_xact_lock(4242);
+-- This session's locks: one advisory lock granted, none awaited; its table lock.
+SELECT m[1] AS locktype, m[2] AS granted, m[3] AS count
+FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
+  'pg_locks_by_type\{locktype="(advisory)",granted="(true|false)"\} (\S+)', 'g') AS m ORDER BY 1, 2;
+SELECT m[1]::float8 >= 1 AS relation_locks_counted
+FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
+  'pg_locks_by_type\{locktype="relation",granted="true"\} (\S+)') AS m;
+-- pg_locks_count is unchanged: the access exclusive lock shows in this database.
+SELECT m[1]::float8 >= 1 AS exclusive_lock_counted
+FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
+  'pg_locks_count\{datname="' || current_database() || '",mode="accessexclusivelock"\} (\S+)') AS m;
+-- Nobody waits: no blocked session, longest wait 0 (PG 14+).
+SELECT metric, value FROM regress.samples(ARRAY['locks'])
+WHERE metric IN ('pg_locks_blocked_sessions', 'pg_locks_longest_wait_seconds') ORDER BY 1;
+COMMIT;
+DROP TABLE regress_locked;
