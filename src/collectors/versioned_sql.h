@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace collectors {
@@ -12,5 +13,14 @@ namespace collectors {
 // The versions the exporter answers for: 13 to 18.
 constexpr int kOldestSupportedVersion = 130000;
 constexpr int kNewestKnownVersion = 189999;
+
+// An extension version ("1.10") as major * 100 + minor (110); -1 if unparsable.
+int parse_extension_version(std::string_view text);
+
+// statements: pg_stat_statements' columns depend on the installed extension
+// version (1.8 in PostgreSQL 13, 1.9 in 14, 1.10 in 15 and 16, 1.11 in 17,
+// 1.12 in 18), `schema` is the extension's schema, already quoted. "" when the
+// version is too old (before 1.2).
+std::string statements_sql(int extension_version, const std::string& schema, int limit);
 
 }  // namespace collectors
