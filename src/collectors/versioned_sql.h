@@ -23,4 +23,9 @@ int parse_extension_version(std::string_view text);
 // version is too old (before 1.2).
 std::string statements_sql(int extension_version, const std::string& schema, int limit);
 
+// buffercache: pg_buffercache_summary() from extension 1.4 (PostgreSQL 16:
+// 1.4, 17: 1.5, 18: 1.6), the same numbers from the pg_buffercache view before
+// (13 to 15 ship 1.3). "" when the version is unparsable.
+std::string buffercache_sql(int extension_version, const std::string& schema);
+
 }  // namespace collectors
