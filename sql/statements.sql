@@ -33,6 +33,10 @@ SELECT count(*) FROM regress_stmt WHERE id > 45;
 SELECT * FROM regress.families(ARRAY['statements']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['statements']);
 
+-- No entry was evicted since the extension was created.
+SELECT metric, labels, value FROM regress.samples(ARRAY['statements'])
+WHERE metric = 'pg_stat_statements_info_dealloc_total';
+
 -- Our statement: 5 calls, 5 rows, labelled with this user and database.
 CREATE TEMP TABLE our AS
 SELECT queryid::text AS queryid FROM "regress Stat".pg_stat_statements

@@ -111,6 +111,11 @@ std::string statements_sql(int extension_version, const std::string& schema, int
   return sql;
 }
 
+std::string statements_info_sql(int extension_version, const std::string& schema) {
+  if (extension_version < 109 || schema.empty()) return "";
+  return "SELECT dealloc FROM " + schema + ".pg_stat_statements_info";
+}
+
 namespace {
 
 constexpr auto C = prometheus::MetricType::Counter;
@@ -209,6 +214,15 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
            "Time spent JIT-compiling the statement (generation, inlining, optimization, emission, "
            "deform), in seconds."},
       });
+  // Entries evicted to make room (pg_stat_statements.max): when this grows,
+  // statements come and go and their counters restart.
+  const std::string info_sql = statements_info_sql(version, schema);
+  if (!info_sql.empty()) {
+    emit_rows(ctx.query(info_sql.c_str()), out, {},
+              {{"dealloc", "pg_stat_statements_info_dealloc_total", C,
+                "Times the least-executed pg_stat_statements entries were evicted because "
+                "pg_stat_statements.max was reached."}});
+  }
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ int parse_extension_version(std::string_view text);
 // 1.12 in 18), `schema` is the extension's schema, already quoted. "" when the
 // version is too old (before 1.2).
 std::string statements_sql(int extension_version, const std::string& schema, int limit);
+// pg_stat_statements_info (1.9+: PostgreSQL 14); "" before.
+std::string statements_info_sql(int extension_version, const std::string& schema);
 
 // buffercache: pg_buffercache_summary() from extension 1.4 (PostgreSQL 16:
 // 1.4, 17: 1.5, 18: 1.6), the same numbers from the pg_buffercache view before

@@ -81,6 +81,11 @@ TEST(statements_sql_every_server_version) {
     // JIT and temp block times from 1.10 (PostgreSQL 15).
     CHECK_EQ(has(sql, "s.jit_functions"), server >= 150000);
     CHECK_EQ(has(sql, "s.temp_blk_read_time"), server >= 150000);
+    // pg_stat_statements_info from 1.9 (PostgreSQL 14).
+    const std::string info = collectors::statements_info_sql(ext, "\"my schema\"");
+    CHECK_EQ(info.empty(), server < 140000);
+    if (server >= 140000)
+      CHECK_EQ(info, std::string("SELECT dealloc FROM \"my schema\".pg_stat_statements_info"));
   }
 }
 
