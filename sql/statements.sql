@@ -1,5 +1,6 @@
 -- The statements collector (pg_stat_statements, preloaded by test/regress.conf).
 SHOW pg_exporter.statements_limit;
+SHOW pg_exporter.statements_query_length;
 ALTER SYSTEM SET pg_exporter.statements_limit = 0;
 ALTER SYSTEM SET pg_exporter.statements_limit = 10001;
 
@@ -95,6 +96,26 @@ ALTER SYSTEM RESET pg_exporter.statements_limit;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.5);
 SHOW pg_exporter.statements_limit;
+
+-- Opt-in query texts (postgres_exporter's include_query): the first N
+-- characters, one series per queryid.
+ALTER SYSTEM SET pg_exporter.statements_query_length = 20;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SHOW pg_exporter.statements_query_length;
+SELECT * FROM regress.families(ARRAY['statements']) WHERE family = 'pg_stat_statements_query_id';
+SELECT m[2] AS query
+FROM regexp_split_to_table(pgexporter.metrics(ARRAY['statements']), E'\n') AS line,
+     regexp_match(line, '^pg_stat_statements_query_id\{queryid="([^"]*)",query="((?:[^"\\]|\\.)*)"\} 1$') AS m
+JOIN our ON our.queryid = m[1];
+SELECT count(*) = count(DISTINCT m[1]) AS one_per_queryid, count(*) > 1 AS several
+FROM regexp_split_to_table(pgexporter.metrics(ARRAY['statements']), E'\n') AS line,
+     regexp_match(line, '^pg_stat_statements_query_id\{queryid="([^"]*)",query="((?:[^"\\]|\\.)*)"\} 1$') AS m
+WHERE m IS NOT NULL;
+ALTER SYSTEM RESET pg_exporter.statements_query_length;
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SELECT count(*) AS query_series FROM regress.samples(ARRAY['statements']) WHERE metric = 'pg_stat_statements_query_id';
 
 -- Dropped again: success with no samples.
 DROP EXTENSION pg_stat_statements;

@@ -26,6 +26,7 @@ int cache_ttl_ms = 1000;
 int max_clients = 16;
 int client_timeout_ms = 10000;
 int statements_limit = 100;
+int statements_query_length = 0;
 
 bool valid_listen_addresses(const char* value, const char** why) {
   if (value == nullptr || value[0] == '\0') {
@@ -148,6 +149,11 @@ void define_all() {
       "How many statements (top by total execution time) the statements collector exports.",
       "Each statement is one series per pg_stat_statements_* family.", &statements_limit, 100, 1, 10000,
       PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.statements_query_length",
+      "Characters of query text exported as pg_stat_statements_query_id{queryid, query} (0: none).",
+      "Off by default: query texts can hold secrets in literals and make one series per statement.",
+      &statements_query_length, 0, 0, 4096, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pg_exporter");
 }
 

@@ -11,9 +11,12 @@
 //   a server upgraded without ALTER EXTENSION UPDATE keeps the old columns
 //   (1.8 renamed total_time, 1.11 renamed blk_read_time).
 // - It reads pg_stat_statements(false): without query texts PostgreSQL does not
-//   load the query-text file. The query text is never a label (cardinality,
-//   secrets in literals), so postgres_exporter's optional
-//   pg_stat_statements_query_id {queryid, query} family is not exported.
+//   load the query-text file. The query text is not a label by default
+//   (cardinality, secrets in literals). Like postgres_exporter's
+//   --collector.stat_statements.include_query, pg_exporter.statements_query_length
+//   > 0 opts in to its pg_stat_statements_query_id{queryid, query} 1 family:
+//   the first N characters of each exported statement's text, one series per
+//   queryid, read in a second query restricted to those queryids.
 // - Entries are keyed by (user, database, queryid, toplevel) since 1.9: under
 //   pg_stat_statements.track = all the same statement can appear twice, which
 //   would be two samples with one label set. They are summed per label set
@@ -22,8 +25,8 @@
 //   gauges. Times are converted from milliseconds to seconds.
 // - A statement whose user cannot see another role's entries gets NULL queryids
 //   for them: those rows are skipped rather than exported as queryid="".
-#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
@@ -111,6 +114,29 @@ std::string statements_sql(int extension_version, const std::string& schema, int
   return sql;
 }
 
+bool valid_queryid(std::string_view q) {
+  if (q.empty() || q.size() > 20) return false;  // int8: at most 19 digits and a sign
+  for (size_t i = 0; i < q.size(); i++) {
+    if (!((q[i] >= '0' && q[i] <= '9') || (i == 0 && q[i] == '-' && q.size() > 1))) return false;
+  }
+  return true;
+}
+
+std::string statements_text_sql(const std::string& schema, const std::vector<std::string>& queryids,
+                                int length) {
+  std::string ids;
+  for (const std::string& q : queryids) {
+    if (!valid_queryid(q)) continue;  // never let anything but an integer into the SQL
+    if (!ids.empty()) ids += ',';
+    ids += q;
+  }
+  if (ids.empty() || schema.empty() || length < 1) return "";
+  return "SELECT DISTINCT ON (s.queryid) s.queryid::text AS queryid, left(s.query, " +
+         std::to_string(length) + ") AS query FROM " + schema +
+         ".pg_stat_statements(true) s WHERE s.queryid = ANY('{" + ids +
+         "}'::bigint[]) AND s.query IS NOT NULL ORDER BY s.queryid";
+}
+
 std::string statements_info_sql(int extension_version, const std::string& schema) {
   if (extension_version < 109 || schema.empty()) return "";
   return "SELECT dealloc FROM " + schema + ".pg_stat_statements_info";
@@ -123,16 +149,19 @@ constexpr auto G = prometheus::MetricType::Gauge;
 constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 10000;  // the GUC's own bound
 
-// The extension in this database (schema already quoted), and the limit.
+constexpr int kMaxQueryLength = 4096;
+
+// The extension in this database (schema already quoted), and the settings.
 constexpr const char* kProbe =
     "SELECT quote_ident(n.nspname) AS schema, e.extversion AS version, "
-    "current_setting('pg_exporter.statements_limit', true) AS statements_limit "
+    "current_setting('pg_exporter.statements_limit', true) AS statements_limit, "
+    "current_setting('pg_exporter.statements_query_length', true) AS query_length "
     "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
     "WHERE e.extname = 'pg_stat_statements'";
 
 size_t need(const pgx::ResultSet& rs, const char* name) {
   int c = rs.column(name);
-  if (c < 0) throw std::runtime_error(std::string("extension probe has no column ") + name);
+  if (c < 0) throw std::runtime_error(std::string("statements query result has no column ") + name);
   return static_cast<size_t>(c);
 }
 
@@ -146,13 +175,18 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
   if (auto l = probe.number(0, need(probe, "statements_limit"))) {
     limit = *l < 1 ? 1 : *l > kMaxLimit ? kMaxLimit : static_cast<int>(*l);
   }
+  int query_length = 0;
+  if (auto l = probe.number(0, need(probe, "query_length"))) {
+    query_length = *l < 0 ? 0 : *l > kMaxQueryLength ? kMaxQueryLength : static_cast<int>(*l);
+  }
   const std::string sql = statements_sql(version, schema, limit);
   if (sql.empty()) {
     throw std::runtime_error("unsupported pg_stat_statements version \"" + std::string(version_text) +
                              "\" (1.2 or newer is needed)");
   }
+  const pgx::ResultSet rs = ctx.query(sql.c_str());
   emit_rows(
-      ctx.query(sql.c_str()), out, {"user", "datname", "queryid"},
+      rs, out, {"user", "datname", "queryid"},
       {
           // postgres_exporter's families.
           {"calls", "pg_stat_statements_calls_total", C, "Number of times the statement was executed."},
@@ -214,6 +248,21 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
            "Time spent JIT-compiling the statement (generation, inlining, optimization, emission, "
            "deform), in seconds."},
       });
+  if (query_length > 0) {
+    std::vector<std::string> ids;
+    const size_t queryid_c = need(rs, "queryid");
+    for (size_t r = 0; r < rs.rows(); r++) ids.emplace_back(rs.text(r, queryid_c));
+    const std::string text_sql = statements_text_sql(schema, ids, query_length);
+    if (!text_sql.empty()) {
+      const pgx::ResultSet texts = ctx.query(text_sql.c_str());
+      const size_t id_c = need(texts, "queryid"), query_c = need(texts, "query");
+      // postgres_exporter's name and type (a counter that is always 1).
+      metrics::Family f = out.counter("pg_stat_statements_query_id", "SQL Query to queryid mapping");
+      for (size_t r = 0; r < texts.rows(); r++) {
+        f.add({{"queryid", texts.text(r, id_c)}, {"query", texts.text(r, query_c)}}, 1);
+      }
+    }
+  }
   // Entries evicted to make room (pg_stat_statements.max): when this grows,
   // statements come and go and their counters restart.
   const std::string info_sql = statements_info_sql(version, schema);

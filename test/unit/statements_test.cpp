@@ -106,3 +106,15 @@ TEST(statements_sql_old_extension_and_limits) {
   // The limit is never below 1 (LIMIT 0 would silently export nothing).
   CHECK(has(collectors::statements_sql(110, "public", 0), "LIMIT 1"));
 }
+
+TEST(statements_text_sql_only_integers) {
+  const std::string sql =
+      collectors::statements_text_sql("\"s\"", {"123", "-45", "1; DROP TABLE x", "", "-", "12a"}, 120);
+  CHECK(has(sql, "ANY('{123,-45}'::bigint[])"));
+  CHECK(has(sql, "left(s.query, 120) AS query"));
+  CHECK(has(sql, "FROM \"s\".pg_stat_statements(true) s"));
+  CHECK(!has(sql, "DROP"));
+  CHECK(collectors::statements_text_sql("s", {"x"}, 120).empty());
+  CHECK(collectors::statements_text_sql("s", {"1"}, 0).empty());
+  CHECK(collectors::statements_text_sql("s", {"123456789012345678901"}, 10).empty());  // too long for int8
+}
