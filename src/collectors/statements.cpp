@@ -122,19 +122,23 @@ bool valid_queryid(std::string_view q) {
   return true;
 }
 
-std::string statements_text_sql(const std::string& schema, const std::vector<std::string>& queryids,
-                                int length) {
+std::string statements_text_sql(int extension_version, const std::string& schema,
+                                const std::vector<std::string>& queryids, int length) {
   std::string ids;
   for (const std::string& q : queryids) {
     if (!valid_queryid(q)) continue;  // never let anything but an integer into the SQL
     if (!ids.empty()) ids += ',';
     ids += q;
   }
-  if (ids.empty() || schema.empty() || length < 1) return "";
+  if (ids.empty() || schema.empty() || length < 1 || extension_version < 102) return "";
+  // One text per queryid, the same one on every scrape: entries of one queryid
+  // can differ in text (nested plpgsql statements lose their INTO, other users
+  // or databases may spell it differently). Top-level first, then the most run.
   return "SELECT DISTINCT ON (s.queryid) s.queryid::text AS queryid, left(s.query, " +
          std::to_string(length) + ") AS query FROM " + schema +
          ".pg_stat_statements(true) s WHERE s.queryid = ANY('{" + ids +
-         "}'::bigint[]) AND s.query IS NOT NULL ORDER BY s.queryid";
+         "}'::bigint[]) AND s.query IS NOT NULL ORDER BY s.queryid" +
+         (extension_version >= 109 ? ", s.toplevel DESC" : "") + ", s.calls DESC, s.query";
 }
 
 std::string statements_info_sql(int extension_version, const std::string& schema) {
@@ -252,7 +256,7 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
     std::vector<std::string> ids;
     const size_t queryid_c = need(rs, "queryid");
     for (size_t r = 0; r < rs.rows(); r++) ids.emplace_back(rs.text(r, queryid_c));
-    const std::string text_sql = statements_text_sql(schema, ids, query_length);
+    const std::string text_sql = statements_text_sql(version, schema, ids, query_length);
     if (!text_sql.empty()) {
       const pgx::ResultSet texts = ctx.query(text_sql.c_str());
       const size_t id_c = need(texts, "queryid"), query_c = need(texts, "query");

@@ -23,9 +23,10 @@ int parse_extension_version(std::string_view text);
 // version is too old (before 1.2).
 std::string statements_sql(int extension_version, const std::string& schema, int limit);
 // The first `length` characters of the texts of these queryids (any that is
-// not an integer is dropped); "" when none is left.
-std::string statements_text_sql(const std::string& schema, const std::vector<std::string>& queryids,
-                                int length);
+// not an integer is dropped), one per queryid, top-level entries first (1.9+);
+// "" when none is left.
+std::string statements_text_sql(int extension_version, const std::string& schema,
+                                const std::vector<std::string>& queryids, int length);
 // pg_stat_statements_info (1.9+: PostgreSQL 14); "" before.
 std::string statements_info_sql(int extension_version, const std::string& schema);
 

@@ -109,12 +109,16 @@ TEST(statements_sql_old_extension_and_limits) {
 
 TEST(statements_text_sql_only_integers) {
   const std::string sql =
-      collectors::statements_text_sql("\"s\"", {"123", "-45", "1; DROP TABLE x", "", "-", "12a"}, 120);
+      collectors::statements_text_sql(110, "\"s\"", {"123", "-45", "1; DROP TABLE x", "", "-", "12a"}, 120);
   CHECK(has(sql, "ANY('{123,-45}'::bigint[])"));
   CHECK(has(sql, "left(s.query, 120) AS query"));
   CHECK(has(sql, "FROM \"s\".pg_stat_statements(true) s"));
+  CHECK(has(sql, "ORDER BY s.queryid, s.toplevel DESC, s.calls DESC, s.query"));
   CHECK(!has(sql, "DROP"));
-  CHECK(collectors::statements_text_sql("s", {"x"}, 120).empty());
-  CHECK(collectors::statements_text_sql("s", {"1"}, 0).empty());
-  CHECK(collectors::statements_text_sql("s", {"123456789012345678901"}, 10).empty());  // too long for int8
+  // No toplevel column before 1.9 (PostgreSQL 13).
+  CHECK(
+      has(collectors::statements_text_sql(108, "s", {"1"}, 10), "ORDER BY s.queryid, s.calls DESC, s.query"));
+  CHECK(collectors::statements_text_sql(110, "s", {"x"}, 120).empty());
+  CHECK(collectors::statements_text_sql(110, "s", {"1"}, 0).empty());
+  CHECK(collectors::statements_text_sql(110, "s", {"123456789012345678901"}, 10).empty());  // not an int8
 }
