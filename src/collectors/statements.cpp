@@ -108,6 +108,12 @@ std::string statements_sql(int extension_version, const std::string& schema, int
         ", sum(s.local_blk_read_time) / 1000 AS local_block_read_seconds"
         ", sum(s.local_blk_write_time) / 1000 AS local_block_write_seconds";
   }
+  if (v >= 112) {
+    sql +=
+        ", sum(s.wal_buffers_full) AS wal_buffers_full"
+        ", sum(s.parallel_workers_to_launch) AS parallel_workers_to_launch"
+        ", sum(s.parallel_workers_launched) AS parallel_workers_launched";
+  }
   sql += " FROM " + schema + ".pg_stat_statements(false) s JOIN pg_catalog.pg_database d ON d.oid = s.dbid";
   sql += " WHERE s.queryid IS NOT NULL GROUP BY s.userid, d.datname, s.queryid";
   sql += " ORDER BY sum(" + total + ") DESC, s.queryid LIMIT " + std::to_string(limit < 1 ? 1 : limit);
@@ -246,6 +252,12 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
            "Time the statement spent reading local blocks, in seconds (track_io_timing)."},
           {"local_block_write_seconds", "pg_stat_statements_local_block_write_seconds_total", C,
            "Time the statement spent writing local blocks, in seconds (track_io_timing)."},
+          {"wal_buffers_full", "pg_stat_statements_wal_buffers_full_total", C,
+           "Times the WAL buffers were full while the statement ran (PostgreSQL 18)."},
+          {"parallel_workers_to_launch", "pg_stat_statements_parallel_workers_to_launch_total", C,
+           "Parallel workers the statement's plans asked for (PostgreSQL 18)."},
+          {"parallel_workers_launched", "pg_stat_statements_parallel_workers_launched_total", C,
+           "Parallel workers actually launched for the statement (PostgreSQL 18)."},
           {"jit_functions", "pg_stat_statements_jit_functions_total", C,
            "Functions JIT-compiled for the statement."},
           {"jit_seconds", "pg_stat_statements_jit_seconds_total", C,

@@ -78,6 +78,9 @@ TEST(statements_sql_every_server_version) {
       CHECK(!has(sql, "local_blk_read_time"));
       CHECK(!has(sql, "jit_deform"));
     }
+    // WAL buffers full and parallel workers from 1.12 (PostgreSQL 18).
+    CHECK_EQ(has(sql, "sum(s.wal_buffers_full) AS wal_buffers_full"), server >= 180000);
+    CHECK_EQ(has(sql, "s.parallel_workers_launched"), server >= 180000);
     // JIT and temp block times from 1.10 (PostgreSQL 15).
     CHECK_EQ(has(sql, "s.jit_functions"), server >= 150000);
     CHECK_EQ(has(sql, "s.temp_blk_read_time"), server >= 150000);
