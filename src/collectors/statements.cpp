@@ -23,8 +23,15 @@
 //   (mean and stddev recombined exactly, max of max).
 // - Counters are counters with _total; the per-statement mean/max/stddev are
 //   gauges. Times are converted from milliseconds to seconds.
-// - A statement whose user cannot see another role's entries gets NULL queryids
-//   for them: those rows are skipped rather than exported as queryid="".
+// - A role without pg_read_all_stats gets NULL queryids for other roles'
+//   entries: those rows are skipped rather than exported as queryid="".
+// - The limit is the GUC pg_exporter.statements_limit read with
+//   current_setting() in the probe query, so the collector needs nothing from
+//   the framework beyond ctx.query(). The pg_stat_statements library must be in
+//   shared_preload_libraries: an installed but unloaded extension is an error
+//   (the collector fails and says why), not a silent absence.
+// - Label values (user and database names, query texts) that are not valid
+//   UTF-8 are repaired by the sink.
 #include <string>
 #include <vector>
 
@@ -34,8 +41,8 @@
 namespace collectors {
 
 int parse_extension_version(std::string_view text) {
-  // "1.10" -> 110. Anything else (empty, "1", "1.x", "2.1beta") is refused
-  // unless it starts with digits '.' digits.
+  // "1.10" -> 110, "1.11beta" -> 111; without digits '.' digits at the start
+  // (empty, "1", "1.x", "v1.2") -1.
   size_t i = 0;
   int major = 0, minor = 0;
   if (i >= text.size() || text[i] < '0' || text[i] > '9') return -1;
