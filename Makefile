@@ -9,7 +9,7 @@ PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
 SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS  = $(SRCS:.cpp=.o)
 
-REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more custom_metrics
+REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache custom_metrics
 REGRESS_OPTS = --temp-instance=./tmp_check_regress --temp-config=./test/regress.conf
 TAP_TESTS    = 1
 
@@ -20,11 +20,14 @@ PG_CONFIG ?= pg_config
 PG_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
 PROM_CFLAGS := $(shell pkg-config --cflags prometheus-cpp-core)
 PROM_LIBS   := $(shell pkg-config --libs prometheus-cpp-core)
+# libcrypto parses the server certificate (ssl collector); PostgreSQL links it too.
+CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto)
+CRYPTO_LIBS   := $(shell pkg-config --libs libcrypto)
 
-PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS)
+PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
 # gcc -shared links the module: libstdc++ is not added for us.
-SHLIB_LINK += $(PROM_LIBS) -lstdc++
+SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) -lstdc++
 
 EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin
 
@@ -42,11 +45,11 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/tls/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
 test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) test/unit/unit.h $(wildcard src/*/*.h src/collectors/*.def)
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
-	    -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS)
+	    $(CRYPTO_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin

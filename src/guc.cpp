@@ -25,6 +25,8 @@ int scrape_timeout_ms = 10000;
 int cache_ttl_ms = 1000;
 int max_clients = 16;
 int client_timeout_ms = 10000;
+int statements_limit = 100;
+int statements_query_length = 0;
 
 bool valid_listen_addresses(const char* value, const char** why) {
   if (value == nullptr || value[0] == '\0') {
@@ -140,6 +142,18 @@ void define_all() {
                           "Time an HTTP client has to send its request, and to read the response.",
                           "Idle keep-alive connections are closed after six times this.", &client_timeout_ms,
                           10000, 100, 600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+  // Read by the statements collector through current_setting() in its own
+  // query, so that collectors need no access to this file's variables.
+  DefineCustomIntVariable(
+      "pg_exporter.statements_limit",
+      "How many statements (top by total execution time) the statements collector exports.",
+      "Each statement is one series per pg_stat_statements_* family.", &statements_limit, 100, 1, 10000,
+      PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.statements_query_length",
+      "Characters of query text exported as pg_stat_statements_query_id{queryid, query} (0: none).",
+      "Off by default: query texts can hold secrets in literals and make one series per statement.",
+      &statements_query_length, 0, 0, 4096, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pg_exporter");
 }
 

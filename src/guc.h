@@ -16,6 +16,8 @@ extern int scrape_timeout_ms;
 extern int cache_ttl_ms;
 extern int max_clients;
 extern int client_timeout_ms;
+extern int statements_limit;
+extern int statements_query_length;
 
 // Registers every setting; called from _PG_init.
 void define_all();

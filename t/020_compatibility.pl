@@ -69,7 +69,7 @@ $primary->wait_for_catchup($standby);
 # transaction, a prepared one, a blocked session, a slowed vacuum.
 my $holder = $primary->background_psql('postgres');
 $holder->query_safe('BEGIN; SELECT txid_current(); LOCK TABLE app_items IN SHARE MODE;');
-$primary->safe_psql('postgres', "BEGIN; INSERT INTO app_items VALUES (6000, 'p'); PREPARE TRANSACTION 'compat_p1';");
+$primary->safe_psql('postgres', "BEGIN; INSERT INTO app_big VALUES (-1, 'p'); PREPARE TRANSACTION 'compat_p1';");
 my $waiter = $primary->background_psql('postgres', on_error_stop => 0);
 $waiter->query_until(qr/waiting/, "\\echo waiting\nUPDATE app_items SET v = 'w' WHERE id = 1;\n");
 my $vacuum = $primary->background_psql('postgres', on_error_stop => 0);

@@ -3,6 +3,13 @@
 // these series (e.g. connections against pg_settings_max_connections):
 // time units become seconds (+ "_seconds"), size units bytes (+ "_bytes"),
 // and -1 ("disabled") is kept as -1, not scaled (it is a flag, not a quantity).
+//
+// pg_settings_pending_restart{name} is 1 for each setting changed in the
+// configuration files that only takes effect after a restart. One series per
+// such setting rather than a count, because the operator's next question is
+// "which one?"; there are usually none, and never more than the settings.
+// That name is reserved ahead of the loop so a custom setting that sanitises to
+// it ("pending.restart") cannot mix its sample into this family.
 #include <set>
 #include <string>
 
@@ -49,13 +56,23 @@ size_t column(const pgx::ResultSet& rs, const char* name) {
   return static_cast<size_t>(c);
 }
 
+constexpr const char* kPendingRestart = "pg_settings_pending_restart";
+
 void collect_settings(const Context& ctx, metrics::Sink& out) {
+  pgx::ResultSet pending = ctx.query("SELECT name FROM pg_settings WHERE pending_restart ORDER BY name");
+  metrics::Family restart =
+      out.gauge(kPendingRestart,
+                "Settings changed in the configuration files that need a server restart (1 = pending).");
+  const size_t pending_name_c = column(pending, "name");
+  for (size_t r = 0; r < pending.rows(); r++) restart.add({{"name", pending.text(r, pending_name_c)}}, 1);
+
   pgx::ResultSet rs = ctx.query(
       "SELECT name, setting, coalesce(unit, '') AS unit, short_desc FROM pg_settings "
       "WHERE vartype IN ('bool', 'integer', 'real') ORDER BY name");
   const size_t name_c = column(rs, "name"), setting_c = column(rs, "setting"), unit_c = column(rs, "unit"),
                desc_c = column(rs, "short_desc");
-  std::set<std::string> seen;  // two settings sanitising to one name: keep the first
+  // Two settings sanitising to one name: keep the first.
+  std::set<std::string> seen{kPendingRestart};
   for (size_t r = 0; r < rs.rows(); r++) {
     // Booleans come as on/off and parse to 1/0; unparsable values are skipped.
     std::optional<double> value = rs.number(r, setting_c);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace collectors {
@@ -37,5 +38,25 @@ std::string vacuum_progress_sql(int server_version);
 // locks.cpp: the lock types of each version; pg_locks.waitstart from 14.
 std::string lock_types_sql(int server_version);
 std::string lock_waits_sql(int server_version);
+// An extension version ("1.10") as major * 100 + minor (110); -1 if unparsable.
+int parse_extension_version(std::string_view text);
+
+// statements: pg_stat_statements' columns depend on the installed extension
+// version (1.8 in PostgreSQL 13, 1.9 in 14, 1.10 in 15 and 16, 1.11 in 17,
+// 1.12 in 18), `schema` is the extension's schema, already quoted. "" when the
+// version is too old (before 1.2).
+std::string statements_sql(int extension_version, const std::string& schema, int limit);
+// The first `length` characters of the texts of these queryids (any that is
+// not an integer is dropped), one per queryid, top-level entries first (1.9+);
+// "" when none is left.
+std::string statements_text_sql(int extension_version, const std::string& schema,
+                                const std::vector<std::string>& queryids, int length);
+// pg_stat_statements_info (1.9+: PostgreSQL 14); "" before.
+std::string statements_info_sql(int extension_version, const std::string& schema);
+
+// buffercache: pg_buffercache_summary() from extension 1.4 (PostgreSQL 16:
+// 1.4, 17: 1.5, 18: 1.6), the same numbers from the pg_buffercache view before
+// (13 to 15 ship 1.3). "" when the version is unparsable.
+std::string buffercache_sql(int extension_version, const std::string& schema);
 
 }  // namespace collectors
