@@ -26,7 +26,10 @@ track_functions = 'all'
 track_io_timing = on
 max_prepared_transactions = 5
 archive_mode = on
-archive_command = 'true'
+archive_command = 'false'
+max_slot_wal_keep_size = '1GB'
+autovacuum_naptime = 1
+pg_exporter.statements_query_length = 40
 });
 wait_for_worker($primary);
 
@@ -36,6 +39,8 @@ $primary->safe_psql('postgres', q{
 CREATE EXTENSION pg_exporter;
 CREATE EXTENSION pg_stat_statements;
 CREATE EXTENSION pg_buffercache;
+-- Sets pg_stat_database.stats_reset (NULL until a first reset).
+SELECT pg_stat_reset();
 CREATE TABLE app_items (id int PRIMARY KEY, v text);
 CREATE INDEX app_items_v ON app_items (v);
 INSERT INTO app_items SELECT g, 'v' || g FROM generate_series(1, 1000) g;
@@ -51,16 +56,32 @@ CREATE FUNCTION app_fn(int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN $1 +
 SELECT app_fn(1);
 SELECT pg_create_physical_replication_slot('standby_slot');
 SELECT pg_create_logical_replication_slot('logical_slot', 'test_decoding');
+CREATE TABLE app_auto (id int PRIMARY KEY, v int)
+  WITH (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0,
+        autovacuum_analyze_threshold = 0, autovacuum_analyze_scale_factor = 0);
+INSERT INTO app_auto SELECT g, g FROM generate_series(1, 100) g;
+UPDATE app_auto SET v = v + 1;
 SELECT pg_switch_wal();
 CHECKPOINT;
 });
+# A failed archive first (its age is exported only once it happened), then a
+# successful one.
+$primary->poll_query_until('postgres', 'SELECT failed_count > 0 FROM pg_stat_archiver')
+  or die 'archiving did not fail';
+$primary->append_conf('postgresql.conf', "archive_command = 'true'\n");
+$primary->reload;
+$primary->poll_query_until('postgres', 'SELECT archived_count > 0 FROM pg_stat_archiver')
+  or die 'archiving did not succeed';
+# Autovacuum has run at least once on a table.
+$primary->poll_query_until('postgres', q{SELECT last_autovacuum IS NOT NULL AND last_autoanalyze IS NOT NULL
+  FROM pg_stat_user_tables WHERE relname = 'app_auto'}) or die 'autovacuum did not run';
 
 $primary->backup('bkp');
 my $standby = PostgreSQL::Test::Cluster->new('compat_standby');
 $standby->init_from_backup($primary, 'bkp', has_streaming => 1);
 my $sport = PostgreSQL::Test::Cluster::get_free_port();
 $standby->append_conf('postgresql.conf', "pg_exporter.port = $sport\nprimary_slot_name = 'standby_slot'\n"
-	  . "archive_mode = off\n");
+	  . "archive_mode = off\nhot_standby_feedback = on\n");
 $standby->start;
 $primary->safe_psql('postgres', 'INSERT INTO app_items VALUES (5000, 5000)');
 $primary->wait_for_catchup($standby);
@@ -72,11 +93,24 @@ $holder->query_safe('BEGIN; SELECT txid_current(); LOCK TABLE app_items IN SHARE
 $primary->safe_psql('postgres', "BEGIN; INSERT INTO app_big VALUES (-1, 'p'); PREPARE TRANSACTION 'compat_p1';");
 my $waiter = $primary->background_psql('postgres', on_error_stop => 0);
 $waiter->query_until(qr/waiting/, "\\echo waiting\nUPDATE app_items SET v = 'w' WHERE id = 1;\n");
+my $idle = $primary->background_psql('postgres');
+$idle->query_safe("SET application_name = 'compat_idle'");
 my $vacuum = $primary->background_psql('postgres', on_error_stop => 0);
 $vacuum->query_until(qr/vacuuming/,
 	"SET vacuum_cost_delay = 100;\nSET vacuum_cost_limit = 1;\n\\echo vacuuming\nVACUUM app_big;\n");
 $primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_stat_progress_vacuum})
   or die 'the vacuum did not show in pg_stat_progress_vacuum';
+# An autovacuum worker at work (slowed by the table's own cost settings).
+$primary->safe_psql('postgres', q{
+CREATE TABLE app_slow_auto (id int, pad text)
+  WITH (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0,
+        autovacuum_vacuum_cost_delay = 100, autovacuum_vacuum_cost_limit = 1);
+INSERT INTO app_slow_auto SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g;
+DELETE FROM app_slow_auto WHERE id % 2 = 0;
+});
+$primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_stat_activity
+  WHERE backend_type = 'autovacuum worker' AND query LIKE '%app_slow_auto%'}) or die 'no autovacuum worker';
+$primary->wait_for_catchup($standby);
 $primary->poll_query_until('postgres', q{SELECT count(*) > 0 FROM pg_locks WHERE NOT granted})
   or die 'the waiter is not waiting';
 
@@ -99,7 +133,7 @@ my %default_on;
 for my $row (@collectors)
 {
 	my ($c, $on) = split /\|/, $row;
-	$default_on{$c} = $on eq 't';
+	$default_on{$c} = $on =~ /^t/;
 	for my $node ($primary, $standby)
 	{
 		my $text = $node->safe_psql('postgres', "SELECT pgexporter.metrics(ARRAY['$c'])");
@@ -122,8 +156,9 @@ for my $list (sort glob("$compat/*.txt"))
 		push @stale, $n if $have && exists $unavailable{$n};
 	}
 	my $file = $list =~ s{.*/}{}r;
-	is_deeply(\@missing, [], "$file: every name present or explained (" . scalar(@names) . ' names)');
-	is_deeply(\@stale, [], "$file: no name both present and listed unavailable");
+	is(scalar(@missing), 0, "$file: every name present or explained (" . scalar(@names) . ' names)')
+	  or diag "missing: @missing";
+	is(scalar(@stale), 0, "$file: no name both present and listed unavailable") or diag "stale: @stale";
 }
 
 # README's table lists every family exported here.
@@ -132,13 +167,19 @@ PostgreSQL::Test::Utils::append_to_file("$PostgreSQL::Test::Utils::tmp_check/met
 my $readme = slurp_file("$FindBin::RealBin/../README.md");
 my ($section) = $readme =~ /<!-- metrics-table:begin -->(.*)<!-- metrics-table:end -->/s;
 my %documented = map { $_ => 1 } ($section // '') =~ /^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \|/mg;
-my @undocumented = grep { !$documented{$_} && !/^app_/ } sort keys %present;
-is_deeply(\@undocumented, [], 'README metrics table lists every exported family')
+my @undocumented = grep { !$documented{$_} && !/^app_/ && !/^pg_settings_(?!pending_restart$)/ } sort keys %present;
+is(scalar(@undocumented), 0, 'README metrics table lists every exported family')
+  or diag "undocumented: @undocumented"
   or diag "generated table: $PostgreSQL::Test::Utils::tmp_check/metrics_table.md";
 
+# Release in dependency order: the lock holder first (the waiter proceeds),
+# the slowed vacuum by cancellation.
+$holder->quit;
+$primary->safe_psql('postgres', q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+  WHERE query = 'VACUUM app_big;' AND pid <> pg_backend_pid()});
 $vacuum->quit;
 $waiter->quit;
-$holder->quit;
+$idle->quit;
 $primary->safe_psql('postgres', "ROLLBACK PREPARED 'compat_p1'");
 $standby->stop;
 $primary->stop;
@@ -201,19 +242,24 @@ sub metrics_table
 	  (-e "$compat/postgres_mixin.txt" ? read_names("$compat/postgres_mixin.txt") : ()),
 	  (-e "$compat/grafana_9628.txt" ? read_names("$compat/grafana_9628.txt") : ());
 	my %rust = map { $_ => 1 } read_names("$compat/rust_pg_exporter.txt");
-	my $out = "| Family | Type | Labels | Collector | Default | Same name in |\n|---|---|---|---|---|---|\n";
+	my $out = "| Family | Type | Labels | Collector | Default | Same name in | Meaning |\n|---|---|---|---|---|---|---|\n";
 	for my $f (sort keys %$fams)
 	{
 		my $d = $fams->{$f};
 		next unless $d->{samples} && $d->{type};
 		next if $f =~ /^app_/;
+		next if $f =~ /^pg_settings_/ && $f ne 'pg_settings_pending_restart';
 		my @c = sort keys %{ $d->{collectors} // {} };
-		my $collector = @c ? join(', ', @c) : 'exporter';
-		my $default = @c ? (grep({ $default_on->{$_} } @c) ? 'on' : 'off') : 'on';
+		# Families in every collector's output are the scrape's own.
+		my $collector = @c == 1 ? $c[0] : @c ? 'every scrape' : 'worker';
+		my $default = @c == 1 ? ($default_on->{ $c[0] } ? 'on' : 'off') : 'on';
 		my $same = join(', ', ($pe{$f} ? 'postgres_exporter' : ()), ($rust{$f} ? 'Rust pg_exporter' : ())) || 'new';
 		$same = 'postgres_exporter' if $f =~ /^pg_settings_/ && $same eq 'new';
 		my $labels = join(', ', sort keys %{ $d->{labels} // {} });
-		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $same |\n";
+		my $help = ($d->{help} // '') =~ s/\|/\\|/gr;
+		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $same | $help |\n";
 	}
+	$out .= "| `pg_settings_<name>[_bytes\\|_seconds]` | gauge |  | settings | on | postgres_exporter | "
+	  . "Every boolean, integer and real setting, units converted to bytes and seconds like postgres_exporter. |\n";
 	return $out;
 }

@@ -1,7 +1,7 @@
 // The exporter's own process: the PostgreSQL backend that runs the exporter
 // (the background worker, or the session calling pgexporter.metrics()). Read
 // from /proc/self with the kernel's own counters, under the names of the usual
-// Prometheus process collector with a pg_exporter_ prefix.
+// Prometheus process collector with a pg_exporter_ prefix, and without it.
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +45,18 @@ static void collect_process(const Context&, metrics::Sink& out) {
          "pg_exporter_process_start_time_seconds",
          "Start time of the PostgreSQL backend process running the exporter, in seconds since the Unix epoch "
          "(kernel start time: boot time + start ticks).")
+      .add(s->start_time_seconds);
+  // The standard client-library names too: dashboards such as Grafana's
+  // "PostgreSQL Database" chart the exporter process under them.
+  out.counter("process_cpu_seconds_total", "Same as pg_exporter_process_cpu_seconds_total.")
+      .add(s->cpu_seconds_total);
+  out.gauge("process_resident_memory_bytes", "Same as pg_exporter_process_resident_memory_bytes.")
+      .add(s->resident_bytes);
+  out.gauge("process_virtual_memory_bytes", "Same as pg_exporter_process_virtual_memory_bytes.")
+      .add(s->virtual_bytes);
+  out.gauge("process_open_fds", "Same as pg_exporter_process_open_fds.").add(s->open_fds);
+  out.gauge("process_max_fds", "Same as pg_exporter_process_max_fds.").add(s->max_fds);
+  out.gauge("process_start_time_seconds", "Same as pg_exporter_process_start_time_seconds.")
       .add(s->start_time_seconds);
 }
 

@@ -104,7 +104,8 @@ void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::
       current_lsn + ", restart_lsn) AS retained_bytes, pg_wal_lsn_diff(" + current_lsn +
       ", '0/0') AS current_lsn_bytes, "
       "pg_wal_lsn_diff(confirmed_flush_lsn, '0/0') AS confirmed_flush_lsn_bytes, safe_wal_size, "
-      "coalesce(wal_status, '') AS wal_status, CASE WHEN wal_status IS NOT NULL THEN 1 END AS wal_status_set "
+      "coalesce(wal_status, '') AS wal_status, CASE WHEN wal_status IS NOT NULL THEN 1 END AS wal_status_set, "
+      "age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age "
       "FROM pg_replication_slots";
   pgx::ResultSet rs = ctx.query(sql.c_str());
   emit_rows(
@@ -113,6 +114,13 @@ void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::
           {"active", "pg_replication_slots_active", G, "Whether the replication slot is in use (1 = yes)."},
           {"retained_bytes", "pg_replication_slots_pg_wal_lsn_diff", G,
            "WAL retained by the replication slot (current LSN - restart_lsn), in bytes."},
+          // The slot holds back vacuum everywhere (physical with
+          // hot_standby_feedback) or in the catalogs (logical): the mixin's
+          // alert on a slot's xmin age reads this.
+          {"xmin_age", "pg_replication_slots_xmin_age", G,
+           "Age of the oldest transaction the slot keeps vacuum from removing, in transactions."},
+          {"catalog_xmin_age", "pg_replication_slots_catalog_xmin_age", G,
+           "Age of the oldest catalog transaction the slot keeps vacuum from removing, in transactions."},
       });
   // postgres_exporter's replication_slot collector: {slot_name, slot_type}.
   // Unlike it, a logical slot's confirmed flush position is exported even
