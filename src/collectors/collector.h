@@ -22,7 +22,7 @@ namespace collectors {
 struct Context {
   int server_version = 0;  // server_version_num, e.g. 150004
   bool in_recovery = false;
-  std::string database;  // the database the SQL runs in
+  std::string database;  // the database the SQL runs in (current_database())
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
 };

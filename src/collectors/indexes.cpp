@@ -68,8 +68,7 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     if (c < 0) throw std::runtime_error(std::string("indexes query has no column ") + name);
     return static_cast<size_t>(c);
   };
-  const size_t scan_col = col("idx_scan"), valid_col = col("valid"), droppable_col = col("droppable"),
-               datname_col = col("datname");
+  const size_t scan_col = col("idx_scan"), valid_col = col("valid"), droppable_col = col("droppable");
   double invalid = 0, unused = 0;
   for (size_t r = 0; r < rs.rows(); r++) {
     auto valid = rs.number(r, valid_col);
@@ -82,14 +81,7 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     if (valid && scans && droppable && *scans == 0 && *droppable != 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.
-  std::string datname;
-  if (rs.rows() > 0) {
-    datname = std::string(rs.text(0, datname_col));
-  } else {
-    pgx::ResultSet db = ctx.query("SELECT current_database() AS datname");
-    if (db.rows() != 1 || db.is_null(0, 0)) return;
-    datname = std::string(db.text(0, 0));
-  }
+  const std::string& datname = ctx.database;
   out.gauge("pg_index_invalid_count",
             "Number of invalid user indexes (e.g. left by a failed CREATE INDEX CONCURRENTLY).")
       .add({{"datname", datname}}, invalid);

@@ -97,7 +97,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     if (c < 0) throw std::runtime_error(std::string("relation_sizes query has no column ") + name);
     return static_cast<size_t>(c);
   };
-  const size_t size_col = col("index_size"), unused_col = col("unused"), datname_col = col("datname");
+  const size_t size_col = col("index_size"), unused_col = col("unused");
   double unused_bytes = 0;
   bool known = true;
   for (size_t r = 0; r < rs.rows(); r++) {
@@ -111,14 +111,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     unused_bytes += *size;
   }
   if (!known) return;
-  std::string datname;
-  if (rs.rows() > 0) {
-    datname = std::string(rs.text(0, datname_col));
-  } else {
-    pgx::ResultSet db = ctx.query("SELECT current_database() AS datname");
-    if (db.rows() != 1 || db.is_null(0, 0)) return;
-    datname = std::string(db.text(0, 0));
-  }
+  const std::string& datname = ctx.database;
   out.gauge("pg_index_unused_size_bytes",
             "Disk space used by the indexes that pg_index_unused_count counts, in bytes.")
       .add({{"datname", datname}}, unused_bytes);

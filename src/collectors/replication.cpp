@@ -104,7 +104,8 @@ void collect_slots(const std::string& current_lsn, const Context& ctx, metrics::
       current_lsn + ", restart_lsn) AS retained_bytes, pg_wal_lsn_diff(" + current_lsn +
       ", '0/0') AS current_lsn_bytes, "
       "pg_wal_lsn_diff(confirmed_flush_lsn, '0/0') AS confirmed_flush_lsn_bytes, safe_wal_size, "
-      "coalesce(wal_status, '') AS wal_status, CASE WHEN wal_status IS NOT NULL THEN 1 END AS wal_status_set, "
+      "coalesce(wal_status, '') AS wal_status, CASE WHEN wal_status IS NOT NULL THEN 1 END AS "
+      "wal_status_set, "
       "age(xmin) AS xmin_age, age(catalog_xmin) AS catalog_xmin_age "
       "FROM pg_replication_slots";
   pgx::ResultSet rs = ctx.query(sql.c_str());

@@ -30,7 +30,8 @@ metrics::Family compat_success_family(metrics::Sink& out) {
 }
 
 constexpr const char* kProbe =
-    "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery";
+    "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery, "
+    "current_database() AS datname";
 
 // Runs fn in a subtransaction; returns "" or the error text. Never throws
 // anything but what rollback cannot contain.
@@ -151,6 +152,7 @@ Result run_unguarded(const Options& opts) {
       if (rs.rows() != 1) throw std::runtime_error("probe query returned no row");
       ctx.server_version = static_cast<int>(rs.number(0, 0).value_or(0));
       ctx.in_recovery = rs.number(0, 1).value_or(0) != 0;
+      ctx.database = std::string(rs.text(0, 2));
     });
     if (err.empty()) {
       res.up = true;

@@ -6,8 +6,6 @@
 
 namespace collectors {
 
-pgx::ResultSet Context::query(const char*) const {
-  throw std::runtime_error("unit tests have no database");
-}
+pgx::ResultSet Context::query(const char*) const { throw std::runtime_error("unit tests have no database"); }
 
 }  // namespace collectors
