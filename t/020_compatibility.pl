@@ -121,6 +121,9 @@ my %families;    # family name => { type, help, labels => {}, collectors => {} }
 for my $port ($pport, $sport)
 {
 	my $body = http_request($port, 'GET', '/metrics')->{body};
+	my $nfam = () = $body =~ /^# TYPE /mg;
+	my $nsamples = () = $body =~ /^[a-zA-Z_]/mg;
+	note sprintf('scrape of port %d: %d families, %d samples, %d bytes', $port, $nfam, $nsamples, length $body);
 	my ($code, $out) = promtool_check($body);
 	ok($code == 0 || $code == 3, "exposition parses (port $port, exit $code)") or diag $out;
 	is_deeply(promtool_unexpected($out), [], 'lint findings only on inherited names') or diag $out;
