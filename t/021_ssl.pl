@@ -59,8 +59,8 @@ is($r->{status}, 200, 'scrape answers 200');
 my ($s, $types) = parse_exposition($r->{body});
 is(sample($s, 'pg_exporter_collector_success', qr/collector="ssl"/), 1, 'ssl collector succeeded');
 is(sample($s, 'pg_ssl_enabled'), 1, 'pg_ssl_enabled 1');
-is(sample($s, 'pg_ssl_certificate_not_after_timestamp'), $not_after, 'notAfter equals openssl x509 -enddate');
-is(sample($s, 'pg_ssl_certificate_not_before_timestamp'), $not_before,
+is(sample($s, 'pg_ssl_certificate_not_after_timestamp_seconds'), $not_after, 'notAfter equals openssl x509 -enddate');
+is(sample($s, 'pg_ssl_certificate_not_before_timestamp_seconds'), $not_before,
 	'notBefore equals openssl x509 -startdate');
 my $expiry = sample($s, 'pg_ssl_certificate_expiry_seconds');
 cmp_ok(abs($expiry - ($not_after - time)), '<', 60, 'expiry seconds is the time left');
@@ -76,7 +76,7 @@ for my $k (keys %$s)
 }
 cmp_ok($tls_sessions, '>=', 1, 'the TLS session is counted');
 is($types->{$_}, 'gauge', "$_ is a gauge")
-  for qw(pg_ssl_enabled pg_ssl_connections pg_ssl_certificate_not_after_timestamp
+  for qw(pg_ssl_enabled pg_ssl_connections pg_ssl_certificate_not_after_timestamp_seconds
   pg_ssl_certificate_expiry_seconds);
 
 my ($code, $pout) = promtool_check($r->{body});
@@ -101,7 +101,7 @@ close $fh;
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'pg_exporter_collector_success', qr/collector="ssl"/), 0, 'garbage certificate: ssl collector fails');
 is(sample($s, 'pg_exporter_collector_success', qr/collector="settings"/), 1, 'other collectors unaffected');
-is(sample($s, 'pg_ssl_certificate_not_after_timestamp'), undef, 'no certificate series from garbage');
+is(sample($s, 'pg_ssl_certificate_not_after_timestamp_seconds'), undef, 'no certificate series from garbage');
 like($node->safe_psql('postgres', "SELECT last_error FROM pgexporter.collector_status() WHERE name = 'ssl'"),
 	qr/^ssl_cert_file ".*server\.crt": \S/, 'the reason is reported');
 
@@ -120,7 +120,7 @@ is(worker_pid($node), $pid, 'worker survived');
 unlink "$datadir/server.crt";
 rename "$datadir/server.crt.good", "$datadir/server.crt" or die $!;
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
-is(sample($s, 'pg_ssl_certificate_not_after_timestamp'), $not_after, 'restored certificate read again');
+is(sample($s, 'pg_ssl_certificate_not_after_timestamp_seconds'), $not_after, 'restored certificate read again');
 
 # ssl = off: pg_ssl_enabled 0, no certificate series, success.
 $node->append_conf('postgresql.conf', "ssl = off\n");
@@ -129,7 +129,7 @@ wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers after restart');
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'pg_ssl_enabled'), 0, 'ssl off: pg_ssl_enabled 0');
-is(sample($s, 'pg_ssl_certificate_not_after_timestamp'), undef, 'ssl off: no certificate series');
+is(sample($s, 'pg_ssl_certificate_not_after_timestamp_seconds'), undef, 'ssl off: no certificate series');
 is(sample($s, 'pg_exporter_collector_success', qr/collector="ssl"/), 1, 'ssl off: collector succeeds');
 
 $node->stop;

@@ -71,10 +71,10 @@ void collect_ssl(const Context& ctx, metrics::Sink& out) {
   const double now = static_cast<double>(std::time(nullptr));
   const double not_before = static_cast<double>(dates.not_before);
   const double not_after = static_cast<double>(dates.not_after);
-  out.gauge("pg_ssl_certificate_not_before_timestamp",
+  out.gauge("pg_ssl_certificate_not_before_timestamp_seconds",
             "Start of the server certificate's validity (ssl_cert_file), in Unix seconds.")
       .add(not_before);
-  out.gauge("pg_ssl_certificate_not_after_timestamp",
+  out.gauge("pg_ssl_certificate_not_after_timestamp_seconds",
             "End of the server certificate's validity (ssl_cert_file), in Unix seconds.")
       .add(not_after);
   out.gauge("pg_ssl_certificate_expiry_seconds",
