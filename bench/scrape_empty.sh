@@ -40,6 +40,7 @@ rss_idle=$(rss)
 for _ in $(seq 1 "$n"); do
   curl -s -o "$dir/body" -w '%{time_total}\n' "http://127.0.0.1:$hport/metrics" >> "$dir/times"
   awk '/^pg_exporter_last_scrape_duration_seconds / {print $2}' "$dir/body" >> "$dir/own"
+  sed -n 's/^pg_exporter_collector_duration_seconds{collector="\([^"]*\)"} /\1 /p' "$dir/body" >> "$dir/per_collector"
 done
 rss_after=$(rss)
 
@@ -51,4 +52,7 @@ echo "pg_exporter on an empty PostgreSQL $("$bin/postgres" --version | awk '{pri
 echo "  HTTP scrape (curl time_total):        $(stats "$dir/times")"
 echo "  collectors (last_scrape_duration):    $(stats "$dir/own")"
 echo "  output:                               $families families, $samples samples, $bytes bytes"
+echo "  slowest collectors (median ms):      $(awk '{v[$1] = v[$1] " " $2} END {for (c in v) print c v[c]}' "$dir/per_collector" |
+  while read -r c vals; do printf '%s %s\n' "$(printf '%s\n' $vals | sort -g | awk '{a[NR] = $1} END {printf "%.2f", a[int((NR + 1) / 2)] * 1000}')" "$c"; done |
+  sort -rg | head -6 | awk '{printf "%s %s, ", $2, $1}')"
 printf "  worker RSS: after 1st scrape %.1f MiB, after %d scrapes %.1f MiB, peak %.1f MiB\n" "$rss_idle" "$n" "$rss_after" "$(hwm)"

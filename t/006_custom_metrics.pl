@@ -71,6 +71,17 @@ is(sample($s, 'app_slow_x'), 1, 'fixed definition served');
 $node->wait_for_log(qr/collector "custom:app_slow" works again/, $log_size);
 pass('recovery logged');
 
+# Plans are kept across scrapes: a table dropped and created again is
+# planned afresh, not served from a stale plan.
+$node->safe_psql('postgres', 'DROP TABLE jobs');
+($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s, 'pg_exporter_collector_success', qr/collector="custom:app_queue"/), 0, 'dropped table: definition fails');
+$node->safe_psql('postgres', q{CREATE TABLE jobs (id serial PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL DEFAULT false);
+  INSERT INTO jobs (queue) VALUES ('fax')});
+($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s, 'app_queue_backlog', qr/queue="fax"/), 1, 'recreated table: planned again and served');
+ok(!defined sample($s, 'app_queue_backlog', qr/queue="mail"/), 'no rows of the old table');
+
 # The self-metric series of a removed definition disappear.
 $node->safe_psql('postgres', q{DELETE FROM pgexporter.custom_metrics WHERE name = 'app_write'});
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});

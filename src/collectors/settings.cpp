@@ -59,21 +59,24 @@ size_t column(const pgx::ResultSet& rs, const char* name) {
 constexpr const char* kPendingRestart = "pg_settings_pending_restart";
 
 void collect_settings(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet pending = ctx.query("SELECT name FROM pg_settings WHERE pending_restart ORDER BY name");
+  // One pass over pg_settings (it materialises every setting): the numeric
+  // and boolean ones for their values, any type for pending_restart.
+  pgx::ResultSet rs = ctx.query(
+      "SELECT name, setting, coalesce(unit, '') AS unit, short_desc, vartype IN ('bool', 'integer', 'real') "
+      "AS numeric, pending_restart FROM pg_settings ORDER BY name");
+  const size_t name_c = column(rs, "name"), setting_c = column(rs, "setting"), unit_c = column(rs, "unit"),
+               desc_c = column(rs, "short_desc"), numeric_c = column(rs, "numeric"),
+               pending_c = column(rs, "pending_restart");
   metrics::Family restart =
       out.gauge(kPendingRestart,
                 "Settings changed in the configuration files that need a server restart (1 = pending).");
-  const size_t pending_name_c = column(pending, "name");
-  for (size_t r = 0; r < pending.rows(); r++) restart.add({{"name", pending.text(r, pending_name_c)}}, 1);
-
-  pgx::ResultSet rs = ctx.query(
-      "SELECT name, setting, coalesce(unit, '') AS unit, short_desc FROM pg_settings "
-      "WHERE vartype IN ('bool', 'integer', 'real') ORDER BY name");
-  const size_t name_c = column(rs, "name"), setting_c = column(rs, "setting"), unit_c = column(rs, "unit"),
-               desc_c = column(rs, "short_desc");
+  for (size_t r = 0; r < rs.rows(); r++) {
+    if (rs.number(r, pending_c).value_or(0) != 0) restart.add({{"name", rs.text(r, name_c)}}, 1);
+  }
   // Two settings sanitising to one name: keep the first.
   std::set<std::string> seen{kPendingRestart};
   for (size_t r = 0; r < rs.rows(); r++) {
+    if (rs.number(r, numeric_c).value_or(0) == 0) continue;
     // Booleans come as on/off and parse to 1/0; unparsable values are skipped.
     std::optional<double> value = rs.number(r, setting_c);
     if (!value) continue;

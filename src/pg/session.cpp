@@ -2,6 +2,9 @@
 
 #include <time.h>
 
+#include <string>
+#include <unordered_map>
+
 #include "pg/guard.h"
 
 extern "C" {
@@ -32,12 +35,21 @@ struct QueryArgs {
   const char* sql;
   MemoryContext cxt;
   RawResult* out;
+  SPIPlanPtr cached;  // a kept plan for this text, or nullptr
+  SPIPlanPtr kept;    // out: a plan newly kept for the cache
+  bool may_keep;
 };
 
 void run_query(void* p) {
   auto* a = static_cast<QueryArgs*>(p);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "pg_exporter: SPI_connect failed");
-  int rc = SPI_execute(a->sql, true, 0);
+  SPIPlanPtr plan = a->cached;
+  if (plan == nullptr) {
+    plan = SPI_prepare(a->sql, 0, nullptr);
+    if (plan == nullptr) elog(ERROR, "pg_exporter: %s", SPI_result_code_string(SPI_result));
+    if (a->may_keep && SPI_keepplan(plan) == 0) a->kept = plan;
+  }
+  int rc = SPI_execute_plan(plan, nullptr, nullptr, true, 0);
   if (rc != SPI_OK_SELECT) elog(ERROR, "pg_exporter: query did not return rows (SPI code %d)", rc);
 
   MemoryContext old = MemoryContextSwitchTo(a->cxt);
@@ -56,6 +68,27 @@ void run_query(void* p) {
   }
   MemoryContextSwitchTo(old);
   SPI_finish();
+}
+
+// Plans of the collectors' queries, kept across scrapes: planning the catalog
+// views costs about as much as running them. The plan cache replans by itself
+// when a catalog object (or search_path) changes. Bounded: user-defined
+// queries change, so when full it is emptied and refilled.
+constexpr size_t kMaxCachedPlans = 128;
+std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
+  static auto* cache = new std::unordered_map<std::string, SPIPlanPtr>();  // never destroyed
+  return *cache;
+}
+
+void free_plans(void*) {
+  for (auto& [sql, plan] : plan_cache()) SPI_freeplan(plan);
+}
+
+void make_room_in_plan_cache() {
+  if (plan_cache().size() < kMaxCachedPlans) return;
+  GuardError ignored;
+  guarded_call(free_plans, nullptr, &ignored);
+  plan_cache().clear();
 }
 
 void delete_context(void* p) { MemoryContextDelete(static_cast<MemoryContext>(p)); }
@@ -79,8 +112,17 @@ ResultSet query(const char* sql) {
   guard([&] {
     holder.cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_exporter query", ALLOCSET_DEFAULT_SIZES);
   });
-  QueryArgs args{sql, holder.cxt, &raw};
-  guard([&] { run_query(&args); });
+  make_room_in_plan_cache();
+  auto it = plan_cache().find(sql);
+  QueryArgs args{sql, holder.cxt, &raw, it == plan_cache().end() ? nullptr : it->second, nullptr, true};
+  try {
+    guard([&] { run_query(&args); });
+  } catch (...) {
+    // A plan kept before the query failed (a timeout, a permission) is still valid.
+    if (args.kept != nullptr) plan_cache().emplace(sql, args.kept);
+    throw;
+  }
+  if (args.kept != nullptr) plan_cache().emplace(sql, args.kept);
 
   ResultSet rs;
   rs.reset(static_cast<size_t>(raw.ncols));
