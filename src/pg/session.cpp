@@ -31,6 +31,8 @@ struct RawResult {
   char** values;  // nrows * ncols, NULL for SQL NULL
 };
 
+constexpr uint64 kMaxResultBytes = uint64{128} << 20;
+
 struct QueryArgs {
   const char* sql;
   MemoryContext cxt;
@@ -61,9 +63,20 @@ void run_query(void* p) {
   for (int c = 0; c < r->ncols; c++) r->names[c] = SPI_fname(desc, c + 1);
   r->values = static_cast<char**>(
       MemoryContextAllocHuge(a->cxt, sizeof(char*) * Max(r->nrows * r->ncols, (uint64)1)));
+  uint64 bytes = 0;
   for (uint64 i = 0; i < r->nrows; i++) {
     HeapTuple tup = SPI_tuptable->vals[i];
-    for (int c = 0; c < r->ncols; c++) r->values[i * r->ncols + c] = SPI_getvalue(tup, desc, c + 1);
+    for (int c = 0; c < r->ncols; c++) {
+      char* v = SPI_getvalue(tup, desc, c + 1);
+      r->values[i * r->ncols + c] = v;
+      if (v != nullptr) bytes += strlen(v);
+    }
+    // A result this large is a cardinality accident (or a hostile custom
+    // query): fail the query rather than the worker's memory.
+    if (bytes > kMaxResultBytes)
+      ereport(ERROR,
+              (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+               errmsg("pg_exporter: query result exceeds %d MB of text", (int)(kMaxResultBytes >> 20))));
     if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
   }
   MemoryContextSwitchTo(old);
