@@ -9,6 +9,7 @@ namespace metrics {
 
 constexpr const char* kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-std::string render(const Sink& sink);
+// Consumes the sink's serialised samples (it is empty afterwards).
+std::string render(Sink& sink);
 
 }  // namespace metrics

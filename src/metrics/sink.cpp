@@ -1,6 +1,9 @@
 #include "metrics/sink.h"
 
+#include <sstream>
 #include <stdexcept>
+
+#include <prometheus/text_serializer.h>
 
 namespace metrics {
 
@@ -96,47 +99,88 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
   std::string key(name);
   auto it = index_.find(key);
   if (it != index_.end()) {
-    if (families_[it->second].type != type) {
+    if (families_[it->second].family.type != type) {
       throw std::invalid_argument("metric family " + key + " declared with two types");
     }
     return Family(this, it->second);
   }
   if (!valid_metric_name(name)) throw std::invalid_argument("invalid metric name: " + key);
-  prometheus::MetricFamily f;
-  f.name = key;
-  f.help = sanitize_help(help);
-  f.type = type;
-  families_.push_back(std::move(f));
+  Entry e;
+  e.family.name = key;
+  e.family.help = sanitize_help(help);
+  e.family.type = type;
+  // prometheus-cpp writes these lines for a family without samples.
+  std::ostringstream header;
+  prometheus::TextSerializer().Serialize(header, {e.family});
+  e.header = header.str();
+  families_.push_back(std::move(e));
   index_.emplace(std::move(key), families_.size() - 1);
   return Family(this, families_.size() - 1);
 }
 
+void Sink::flush(Entry& e) {
+  if (e.family.metric.empty()) return;
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, {e.family});
+  const std::string text = out.str();
+  if (text.compare(0, e.header.size(), e.header) != 0) {
+    throw std::logic_error("serialised family " + e.family.name + " does not start with its header");
+  }
+  e.body.append(text, e.header.size(), std::string::npos);
+  e.family.metric.clear();
+}
+
+void Sink::push(Entry& e, prometheus::ClientMetric&& m) {
+  e.family.metric.push_back(std::move(m));
+  e.samples++;
+  if (e.family.metric.size() >= kChunk) flush(e);
+}
+
+std::string Sink::render() {
+  size_t total = 0;
+  for (Entry& e : families_) {
+    flush(e);
+    total += e.header.size() + e.body.size();
+  }
+  std::string out;
+  out.reserve(total);
+  for (Entry& e : families_) {
+    out += e.header;
+    out += e.body;
+    std::string().swap(e.body);  // give the memory back as we go
+  }
+  return out;
+}
+
 void Sink::absorb(Sink&& other) {
   // Check every family first so that a clash leaves both sinks untouched.
-  for (const auto& f : other.families_) {
-    auto it = index_.find(f.name);
-    if (it != index_.end() && families_[it->second].type != f.type) {
-      throw std::invalid_argument("metric family " + f.name + " is declared with two different types");
+  for (const auto& o : other.families_) {
+    auto it = index_.find(o.family.name);
+    if (it != index_.end() && families_[it->second].family.type != o.family.type) {
+      throw std::invalid_argument("metric family " + o.family.name + " is declared with two different types");
     }
   }
-  for (auto& f : other.families_) {
-    Family into = family(f.name, f.help, f.type);
-    auto& dst = families_[into.index_].metric;
-    if (dst.empty()) {
-      dst = std::move(f.metric);
-    } else {
-      dst.insert(dst.end(), std::make_move_iterator(f.metric.begin()),
-                 std::make_move_iterator(f.metric.end()));
+  for (auto& o : other.families_) {
+    flush(o);
+    auto it = index_.find(o.family.name);
+    if (it == index_.end()) {
+      index_.emplace(o.family.name, families_.size());
+      families_.push_back(std::move(o));
+      continue;
     }
+    Entry& into = families_[it->second];
+    flush(into);  // keeps the samples in the order they were added
+    into.body += o.body;
+    into.samples += o.samples;
   }
   other.families_.clear();
   other.index_.clear();
 }
 
 void Sink::absorb_new(Sink&& other) {
-  for (const auto& f : other.families_) {
-    if (index_.count(f.name) != 0) {
-      throw std::invalid_argument("metric family " + f.name + " already exists in this scrape");
+  for (const auto& o : other.families_) {
+    if (index_.count(o.family.name) != 0) {
+      throw std::invalid_argument("metric family " + o.family.name + " already exists in this scrape");
     }
   }
   absorb(std::move(other));
@@ -144,7 +188,7 @@ void Sink::absorb_new(Sink&& other) {
 
 size_t Sink::sample_count() const {
   size_t n = 0;
-  for (const auto& f : families_) n += f.metric.size();
+  for (const auto& e : families_) n += e.samples;
   return n;
 }
 
@@ -163,7 +207,8 @@ void set_labels(prometheus::ClientMetric& m, It begin, It end) {
 void Family::add_histogram(const std::vector<Label>& labels,
                            const std::vector<std::pair<double, uint64_t>>& buckets, uint64_t count,
                            double sum) {
-  prometheus::MetricFamily& f = sink_->families_[index_];
+  Sink::Entry& e = sink_->families_[index_];
+  const prometheus::MetricFamily& f = e.family;
   if (f.type != prometheus::MetricType::Histogram) {
     throw std::invalid_argument("metric family " + f.name + " is not a histogram");
   }
@@ -180,12 +225,13 @@ void Family::add_histogram(const std::vector<Label>& labels,
     bucket.cumulative_count = b.second;
     m.histogram.bucket.push_back(bucket);
   }
-  f.metric.push_back(std::move(m));
+  sink_->push(e, std::move(m));
 }
 
 template <typename It>
 void Family::add_range(It begin, It end, double value) {
-  prometheus::MetricFamily& f = sink_->families_[index_];
+  Sink::Entry& e = sink_->families_[index_];
+  const prometheus::MetricFamily& f = e.family;
   if (f.type == prometheus::MetricType::Histogram) {
     throw std::invalid_argument("metric family " + f.name + " takes histogram samples");
   }
@@ -202,7 +248,7 @@ void Family::add_range(It begin, It end, double value) {
       m.untyped.value = value;
       break;
   }
-  f.metric.push_back(std::move(m));
+  sink_->push(e, std::move(m));
 }
 
 void Family::add(std::initializer_list<Label> labels, double value) {

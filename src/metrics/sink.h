@@ -1,6 +1,11 @@
 // What a collector writes its samples into. Pure C++ (prometheus-cpp data model).
 // Families are built fresh for every scrape, so a label set that disappears
 // from the database disappears from the output (no stale series).
+//
+// Samples are serialised (by prometheus-cpp's TextSerializer) in chunks of a
+// few hundred as they are added: a ClientMetric costs over a kilobyte, its
+// exposition line about a hundred bytes, and a database with 20,000 tables
+// has hundreds of thousands of samples.
 #pragma once
 
 #include <cstdint>
@@ -56,13 +61,23 @@ class Sink {
   // changes nothing): user-defined metrics never add to built-in families.
   void absorb_new(Sink&& other);
 
-  const std::vector<prometheus::MetricFamily>& families() const { return families_; }
-  std::vector<prometheus::MetricFamily>& families() { return families_; }
+  size_t family_count() const { return families_.size(); }
   size_t sample_count() const;
+  // The exposition text of every family, in declaration order.
+  std::string render();
 
  private:
   friend class Family;
-  std::vector<prometheus::MetricFamily> families_;
+  struct Entry {
+    prometheus::MetricFamily family;  // name, help, type; samples not yet serialised
+    std::string header;               // its # HELP / # TYPE lines
+    std::string body;                 // its serialised sample lines
+    size_t samples = 0;
+  };
+  static constexpr size_t kChunk = 256;
+  void push(Entry& e, prometheus::ClientMetric&& m);
+  static void flush(Entry& e);
+  std::vector<Entry> families_;
   std::unordered_map<std::string, size_t> index_;
 };
 

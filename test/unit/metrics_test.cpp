@@ -46,7 +46,7 @@ TEST(sink_merges_families_and_renders) {
   b.gauge("m", "h").add({{"l", "2"}}, 2);
   b.counter("c_total", "h").add(3);
   a.absorb(std::move(b));
-  CHECK_EQ(a.families().size(), 2u);
+  CHECK_EQ(a.family_count(), 2u);
   CHECK_EQ(a.sample_count(), 3u);
   std::string text = metrics::render(a);
   CHECK(text.find("# TYPE m gauge\nm{l=\"1\"} 1\nm{l=\"2\"} 2\n") != std::string::npos);
@@ -95,4 +95,35 @@ TEST(result_set_by_name) {
   CHECK(rs.text(0, 0) == "postgres");
   CHECK(!rs.number(1, 1).has_value());
   CHECK(rs.is_null(1, 1));
+}
+
+// Samples are serialised in chunks as they are added: the rendering must
+// still hold one header per family and every sample in the order added,
+// also across absorb().
+TEST(chunked_serialisation_keeps_one_header_and_order) {
+  metrics::Sink a;
+  metrics::Family f = a.counter("big_total", "Many samples.");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; i++) ids.push_back(std::to_string(i));
+  for (int i = 0; i < 600; i++) f.add({{"id", ids[i]}}, i);
+  metrics::Sink b;
+  metrics::Family g = b.counter("big_total", "Other help.");
+  for (int i = 600; i < 1000; i++) g.add({{"id", ids[i]}}, i);
+  b.gauge("other", "x").add(1);
+  a.absorb(std::move(b));
+  CHECK_EQ(a.sample_count(), 1001u);
+  std::string text = metrics::render(a);
+  size_t headers = 0, pos = 0;
+  while ((pos = text.find("# TYPE big_total counter\n", pos)) != std::string::npos) headers++, pos++;
+  CHECK_EQ(headers, 1u);
+  size_t last = 0;
+  bool ordered = true;
+  for (int i = 0; i < 1000; i++) {
+    size_t at = text.find("big_total{id=\"" + ids[i] + "\"} " + ids[i] + "\n");
+    if (at == std::string::npos || at < last) ordered = false;
+    last = at;
+  }
+  CHECK(ordered);
+  CHECK(text.find("# HELP big_total Many samples.\n") != std::string::npos);
+  CHECK(text.find("other 1\n") != std::string::npos);
 }
