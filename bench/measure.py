@@ -191,6 +191,9 @@ def cmd_scrape(a):
             s = proc_status(pid) or {}
             trace.append({"scrape": i + 1, "rss": s.get("VmRSS"), "anon": s.get("RssAnon")})
     wall = time.monotonic() - t_start
+    if a.trace_every and times and (not trace or trace[-1]["scrape"] != len(times)):
+        s = proc_status(pid) or {}
+        trace.append({"scrape": len(times), "rss": s.get("VmRSS"), "anon": s.get("RssAnon")})
     sampler.stop.set()
     sampler.join()
     cpu1 = proc_cpu(pid)

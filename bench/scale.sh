@@ -24,6 +24,7 @@
 #   -r R         rounds of concurrent scrapes per cache_ttl setting (default 10; 0 skips)
 #   -o FILE      markdown report (default bench/results/<UTC date>-scale.md)
 #   -t SECONDS   global deadline for the whole run (default 1800)
+#   -b SECONDS   time budget of the concurrency and of the leak step, each, per table count (default 120)
 #   -m SECONDS   curl --max-time per scrape (default 60)
 #   -P           skip postgres_exporter
 # Environment: PG_CONFIG (default: pg_config on PATH) selects the PostgreSQL
@@ -33,9 +34,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-scrapes=20 conns=0 leak=200 rounds=10 out="" limit=1800 max_time=60 skip_pe=0
+scrapes=20 conns=0 leak=200 rounds=10 out="" limit=1800 max_time=60 skip_pe=0 budget=120
 orig_args=("$@")
-while getopts "n:c:l:r:o:t:m:Ph" opt; do
+while getopts "n:c:l:r:o:t:m:b:Ph" opt; do
   case $opt in
     n) scrapes=$OPTARG ;;
     c) conns=$OPTARG ;;
@@ -44,13 +45,14 @@ while getopts "n:c:l:r:o:t:m:Ph" opt; do
     o) out=$OPTARG ;;
     t) limit=$OPTARG ;;
     m) max_time=$OPTARG ;;
+    b) budget=$OPTARG ;;
     P) skip_pe=1 ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- 1000
-for n in "$@" "$scrapes" "$conns" "$leak" "$rounds" "$limit"; do
+for n in "$@" "$scrapes" "$conns" "$leak" "$rounds" "$limit" "$budget" "$max_time"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "not a number: $n" >&2; exit 2; }
 done
 [ "$scrapes" -ge 1 ] || { echo "-n must be at least 1" >&2; exit 2; }
@@ -68,7 +70,7 @@ if [ "$(id -u)" = 0 ]; then
   rc=0
   runuser -u postgres -- env PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo pg_config)}" \
     BENCH_PORT_BASE="${BENCH_PORT_BASE:-56100}" PATH="$PATH" BENCH_COMMAND="bench/scale.sh ${orig_args[*]}" \
-    bash "$tmpout/scale.sh" -n "$scrapes" -c "$conns" -l "$leak" -r "$rounds" -t "$limit" -m "$max_time" \
+    bash "$tmpout/scale.sh" -n "$scrapes" -c "$conns" -l "$leak" -r "$rounds" -t "$limit" -m "$max_time" -b "$budget" \
     $([ "$skip_pe" = 1 ] && echo -P) -o "$tmpout/report.md" "$@" || rc=$?
   [ -f "$tmpout/report.md" ] && cp "$tmpout/report.md" "$out" && echo "report written to $out"
   rm -rf "$tmpout"
@@ -133,6 +135,10 @@ trap 'echo "bench/scale.sh: interrupted" >&2; exit 130' INT TERM
 ) &
 pids+=($!)
 remaining() { echo $((deadline - $(date +%s))); }
+# Measurements stop a minute before the deadline, so that what was measured
+# is still reported; the steps with a budget stop at its end.
+soft_deadline=$((deadline - 60))
+step_deadline() { local d=$(($(date +%s) + budget)); echo $((d < soft_deadline ? d : soft_deadline)); }
 log() { printf '[%4ds] %s\n' $(($(date +%s) - start)) "$*" >&2; }
 
 free_port() {
@@ -265,7 +271,7 @@ scrape() {  # name url pid [extra measure.py args]
   local name=$1 url=$2 pid=$3; shift 3
   curl -s --max-time "$max_time" -o /dev/null "$url" || true  # warm-up
   python3 "$here/measure.py" scrape --url "$url" --n "$scrapes" --pid "$pid" --postmaster "$postmaster" \
-    --max-time "$max_time" --deadline "$deadline" --tmp "$dir" "$@"
+    --max-time "$max_time" --deadline "$soft_deadline" --tmp "$dir" "$@"
 }
 
 pe_run() {  # mode (default|queries) -> JSON on stdout
@@ -280,7 +286,7 @@ pe_run() {  # mode (default|queries) -> JSON on stdout
   local bp
   bp=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'postgres_exporter'")
   python3 "$here/measure.py" scrape --url "http://127.0.0.1:$peport/metrics" --n "$scrapes" --pid "$p" \
-    --postmaster "$postmaster" --backend-pids "$bp" --max-time "$max_time" --deadline "$deadline" \
+    --postmaster "$postmaster" --backend-pids "$bp" --max-time "$max_time" --deadline "$soft_deadline" \
     --tmp "$dir" --keep-body "$dir/pe-$mode.body"
   kill "$p" 2>/dev/null || true
   wait "$p" 2>/dev/null || true
@@ -348,7 +354,7 @@ for n in "$@"; do
       log "4 concurrent scrapers, cache_ttl = $ttl: $rounds rounds"
       c=$(python3 "$here/measure.py" concurrent --url "http://127.0.0.1:$hport/metrics" --pid "$worker" \
         --postmaster "$postmaster" --rounds "$rounds" --clients 4 --interval 1 --max-time "$max_time" \
-        --deadline "$deadline" --tmp "$dir")
+        --deadline "$(step_deadline)" --tmp "$dir")
       conc+="${c%\}}, \"ttl\": \"$ttl\"},"
     done
     conc="${conc%,}]"
@@ -359,7 +365,7 @@ for n in "$@"; do
   if [ "$leak" -gt 0 ]; then
     log "leak check: $leak pg_exporter scrapes"
     lk=$(python3 "$here/measure.py" scrape --url "http://127.0.0.1:$hport/metrics" --n "$leak" --pid "$worker" \
-      --max-time "$max_time" --deadline "$deadline" --tmp "$dir" --reset-hwm --trace-every $(( (leak + 9) / 10 )))
+      --max-time "$max_time" --deadline "$(step_deadline)" --tmp "$dir" --reset-hwm --trace-every $(( (leak + 9) / 10 )))
     lk="${lk%\}}, \"trace_every\": $(( (leak + 9) / 10 ))}"
   fi
 
