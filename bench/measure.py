@@ -345,6 +345,31 @@ def cmd_replay(a):
     print(json.dumps(res))
 
 
+# ---------------------------------------------------------------- memory contexts
+
+CTX_RE = re.compile(r"\[(\d+)\] LOG:  level: 1; (.*?): (\d+) total in")
+GRAND_RE = re.compile(r"\[(\d+)\] LOG:  Grand total: (\d+) bytes")
+
+
+def cmd_memctx(a):
+    """The worker's memory contexts from pg_log_backend_memory_contexts()
+    output in the server log (from byte offset `offset`): the grand total and
+    the largest top-level contexts."""
+    with open(a.log, errors="replace") as f:
+        f.seek(a.offset)
+        text = f.read()
+    ctx, grand = [], None
+    for line in text.splitlines():
+        m = CTX_RE.search(line)
+        if m and int(m.group(1)) == a.pid:
+            ctx.append((m.group(2), int(m.group(3))))
+        m = GRAND_RE.search(line)
+        if m and int(m.group(1)) == a.pid:
+            grand = int(m.group(2))
+    ctx.sort(key=lambda x: -x[1])
+    print(json.dumps({"grand_total": grand, "top": [{"name": n[:60], "bytes": b} for n, b in ctx[:3]]}))
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -453,6 +478,12 @@ def cmd_report(a):
         if s.get("idle_rss"):
             w("- pg_exporter worker RSS before its first scrape (idle): %s MiB (private %s)." % (
                 fmt_mib(s["idle_rss"]), fmt_mib(s.get("idle_anon"))))
+        mc = s.get("memctx") or {}
+        if mc.get("grand_total"):
+            w("- pg_exporter worker's PostgreSQL memory contexts after the run (pg_log_backend_memory_contexts): "
+              "%s MiB in all; largest: %s. The rest of its private RSS is outside PostgreSQL's allocator "
+              "(C++ heap, libc)." % (fmt_mib(mc["grand_total"]), ", ".join(
+                  "%s %s MiB" % (t["name"], fmt_mib(t["bytes"])) for t in mc.get("top", []))))
         if pge.get("rss_before"):
             w("- pg_exporter worker RSS: before the run %s MiB (private %s), after %s MiB (private %s)." % (
                 fmt_mib(pge.get("rss_before")), fmt_mib(pge.get("anon_before")),
@@ -544,12 +575,16 @@ def main():
     r.add_argument("--passes", type=int, default=5)
     r.add_argument("--timeout", type=float, default=600)
     r.add_argument("--tmp", required=True)
+    m = sub.add_parser("memctx")
+    m.add_argument("--log", required=True)
+    m.add_argument("--offset", type=int, default=0)
+    m.add_argument("--pid", type=int, required=True)
     o = sub.add_parser("report")
     o.add_argument("--results", required=True)
     o.add_argument("--out")
     a = p.parse_args()
     fn = {"scrape": cmd_scrape, "concurrent": cmd_concurrent, "capture": cmd_capture,
-          "replay": cmd_replay, "report": cmd_report}.get(a.cmd)
+          "replay": cmd_replay, "memctx": cmd_memctx, "report": cmd_report}.get(a.cmd)
     if not fn:
         p.print_help()
         return 2

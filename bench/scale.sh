@@ -329,6 +329,12 @@ for n in "$@"; do
   pge=$(scrape pge "http://127.0.0.1:$hport/metrics" "$worker" --pg-exporter --reset-hwm \
     --keep-body "$dir/pge-$n.body")
 
+  # What the worker's memory is made of, in PostgreSQL's own accounting.
+  logoff=$(stat -c %s "$dir/postgres.log")
+  sql "SELECT pg_log_backend_memory_contexts($worker)" >/dev/null
+  sleep 1
+  memctx=$(python3 "$here/measure.py" memctx --log "$dir/postgres.log" --offset "$logoff" --pid "$worker")
+
   log "SQL floor: capturing and replaying a scrape's statements"
   capture NULL "$dir/cap-all.json"
   capture "ARRAY['tables','indexes','relation_sizes']" "$dir/cap-tables.json"
@@ -369,8 +375,8 @@ for n in "$@"; do
     lk="${lk%\}}, \"trace_every\": $(( (leak + 9) / 10 ))}"
   fi
 
-  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "floor_all": %s, "floor_tables": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s}\n' \
-    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$floor_all" "$floor_tables" "$ped" "$peq" "$conc" "$lk" >>"$results"
+  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "memctx": %s, "floor_all": %s, "floor_tables": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s}\n' \
+    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$memctx" "$floor_all" "$floor_tables" "$ped" "$peq" "$conc" "$lk" >>"$results"
   python3 "$here/measure.py" report --results "$results" --out "$out" >/dev/null
   log "$n tables done; $(remaining)s left"
 done
