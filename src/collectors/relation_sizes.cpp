@@ -4,125 +4,158 @@
 // pg_index_size_bytes (all forks, so that they add up to index_size_bytes)
 // and pg_index_unused_size_bytes.
 //
-// Why a collector of its own: measuring a relation opens it with
-// AccessShareLock, which waits behind an ACCESS EXCLUSIVE lock (ALTER TABLE,
-// TRUNCATE, DROP, VACUUM FULL, REINDEX in a long transaction, or a request
-// queued for one). postgres_exporter's per-row pg_table_size() then blocks the
-// whole table collector until its timeout. Here the statistics collectors take
-// no relation lock at all, and this one reads pg_locks first and does not
-// measure a relation that anyone holds or awaits ACCESS EXCLUSIVE on (for a
-// table also its TOAST table and TOAST index, which pg_table_size opens):
-// that table's size is absent for this scrape, everything else is measured.
-// A lock taken between the pg_locks read and the measurement still makes this
-// collector wait up to pg_exporter.lock_timeout and fail for that scrape only.
-// Each lock is released right after each measurement (relation_close), so the
-// lock table does not fill up with tens of thousands of relations.
-//
-// Cost: one pass over pg_class and pg_index, each relation opened once
-// (index sizes are summed per table here instead of pg_indexes_size opening
-// every index a second time); the file-system stat() calls dominate (about
-// 1 s for 20,000 tables with two indexes each, against 4 s for
-// postgres_exporter's query).
+// The sizes come from the relations' files (datadir/relation_files.cpp), not
+// from pg_table_size(): that opens each relation, so it waits behind an
+// ACCESS EXCLUSIVE lock (ALTER TABLE, REINDEX, TRUNCATE in a long
+// transaction: postgres_exporter's table collector then blocks until its
+// timeout) and leaves a relcache entry behind for every table and index, about
+// 6 kB each, for the life of the worker. The query only reads pg_class for the
+// file paths; nothing is locked or cached. A relation rewritten or dropped
+// between the catalog read and the stat() has no size in that scrape.
+// Paths in the database's default tablespace are built from relfilenode;
+// elsewhere pg_relation_filepath() gives them (a syscache lookup, no lock).
 #include <map>
 #include <stdexcept>
 #include <string>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
+#include "datadir/relation_files.h"
 
 namespace collectors {
+
+namespace {
+
+// The main fork's path of pg_class row `c` ('' for relations without storage).
+std::string path_of(const char* c) {
+  const std::string a(c);
+  return "CASE WHEN " + a + ".relkind IN ('p', 'I') THEN '' WHEN " + a + ".reltablespace = 0 AND " + a +
+         ".relfilenode <> 0 AND db.dattablespace = 1663 THEN 'base/' || db.oid || '/' || " + a +
+         ".relfilenode ELSE pg_relation_filepath(" + a + ".oid) END";
+}
+
+}  // namespace
 
 std::string relation_sizes_sql(int server_version) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  return std::string(
-             "WITH locked AS ("
-             "  SELECT DISTINCT relation AS oid FROM pg_locks"
-             "  WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND relation IS NOT NULL"
-             "), blocked AS ("
-             "  SELECT oid FROM locked"
-             "  UNION SELECT c.oid FROM locked l JOIN pg_class c ON c.reltoastrelid = l.oid"
-             "  UNION SELECT c.oid FROM locked l JOIN pg_index x ON x.indexrelid = l.oid"
-             "    JOIN pg_class c ON c.reltoastrelid = x.indrelid"
-             "), rels AS ("
-             "  SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
-             "c.relnamespace"
-             "  WHERE c.relkind IN ") +
-         relkinds +
+  return "WITH db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()), "
+         "rels AS ("
+         "  SELECT c.*, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+         "  WHERE c.relkind IN " +
+         std::string(relkinds) +
          " AND c.relpersistence <> 't'"
          "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
-         "    AND n.nspname !~ '^pg_toast'"
-         "), isz AS ("
-         "  SELECT x.indrelid, i.relname AS indexrelname, i.relkind,"
-         "    CASE WHEN i.oid NOT IN (SELECT oid FROM locked) THEN pg_table_size(i.oid) END AS size,"
-         "    pg_stat_get_numscans(i.oid) = 0 AND x.indisvalid"
-         "      AND NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS unused"
-         "  FROM rels r JOIN pg_index x ON x.indrelid = r.oid JOIN pg_class i ON i.oid = x.indexrelid"
-         ") "
-         "SELECT current_database() AS datname, r.nspname AS schemaname, r.relname, NULL::name AS "
-         "indexrelname,"
-         "  CASE WHEN r.oid NOT IN (SELECT oid FROM blocked) THEN pg_table_size(r.oid) END AS table_size,"
-         "  CASE WHEN coalesce(a.unknown, 0) = 0 THEN coalesce(a.total, 0) END AS indexes_size,"
-         "  NULL::int8 AS index_size, NULL::bool AS unused "
-         "FROM rels r LEFT JOIN (SELECT indrelid, sum(size) AS total, count(*) - count(size) AS unknown"
-         "  FROM isz GROUP BY indrelid) a ON a.indrelid = r.oid "
+         "    AND n.nspname !~ '^pg_toast') "
+         // A table: its own files, its TOAST table's and the TOAST index's.
+         "SELECT 'table' AS kind, r.nspname AS schemaname, r.relname, "
+         "  NULL::name AS indexrelname, concat_ws(',', " +
+         path_of("r") + ", CASE WHEN t.oid IS NOT NULL THEN " + path_of("t") +
+         " END, CASE WHEN ti.oid IS NOT NULL THEN " + path_of("ti") +
+         " END) AS paths, NULL::bool AS unused "
+         "FROM rels r CROSS JOIN db "
+         "LEFT JOIN pg_class t ON t.oid = r.reltoastrelid "
+         "LEFT JOIN pg_index tx ON tx.indrelid = t.oid LEFT JOIN pg_class ti ON ti.oid = tx.indexrelid "
          "UNION ALL "
-         "SELECT current_database(), r.nspname, r.relname, s.indexrelname, NULL, NULL, s.size, s.unused "
-         "FROM isz s JOIN rels r ON r.oid = s.indrelid WHERE s.relkind = 'i'";
+         "SELECT 'index', r.nspname, r.relname, i.relname, " +
+         path_of("i") +
+         ", pg_stat_get_numscans(i.oid) = 0 AND x.indisvalid"
+         "    AND NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) "
+         "FROM rels r CROSS JOIN db JOIN pg_index x ON x.indrelid = r.oid JOIN pg_class i ON i.oid = "
+         "x.indexrelid "
+         // Partitioned indexes have no storage and no pg_stat_user_indexes row.
+         "WHERE i.relkind = 'i'";
 }
 
 namespace {
 
 constexpr auto G = prometheus::MetricType::Gauge;
 
+// Sum of the comma-separated relations' files; nullopt if one is missing.
+std::optional<double> files_bytes(std::string_view paths) {
+  double total = 0;
+  size_t start = 0;
+  while (start < paths.size()) {
+    size_t comma = paths.find(',', start);
+    if (comma == std::string_view::npos) comma = paths.size();
+    auto bytes = datadir::relation_files_bytes(paths.substr(start, comma - start));
+    if (!bytes) return std::nullopt;
+    total += static_cast<double>(*bytes);
+    start = comma + 1;
+  }
+  return total;
+}
+
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version).c_str());
-  emit_rows(rs, out, {"datname", "schemaname", "relname"},
-            {
-                {"table_size", "pg_stat_user_tables_table_size_bytes", G,
-                 "Disk space used by this table (with its TOAST table, free space and visibility maps), in "
-                 "bytes; absent while the table is locked ACCESS EXCLUSIVE."},
-                {"indexes_size", "pg_stat_user_tables_index_size_bytes", G,
-                 "Disk space used by all indexes on this table, in bytes; absent while one is locked ACCESS "
-                 "EXCLUSIVE."},
-            });
-  emit_rows(rs, out, {"datname", "schemaname", "relname", "indexrelname"},
-            {
-                {"index_size", "pg_index_size_bytes", G,
-                 "Disk space used by this index, in bytes; absent while it is locked ACCESS EXCLUSIVE."},
-            });
-
   auto col = [&](const char* name) {
     int c = rs.column(name);
     if (c < 0) throw std::runtime_error(std::string("relation_sizes query has no column ") + name);
     return static_cast<size_t>(c);
   };
-  const size_t size_col = col("index_size"), unused_col = col("unused");
-  double unused_bytes = 0;
-  bool known = true;
-  for (size_t r = 0; r < rs.rows(); r++) {
-    auto unused = rs.number(r, unused_col);
-    if (!unused || *unused == 0) continue;
-    auto size = rs.number(r, size_col);
-    if (!size) {
-      known = false;  // a sum missing a locked index would be wrong: no sample
-      break;
-    }
-    unused_bytes += *size;
-  }
-  if (!known) return;
+  const size_t kind_c = col("kind"), schema_c = col("schemaname"), rel_c = col("relname"),
+               index_c = col("indexrelname"), paths_c = col("paths"), unused_c = col("unused");
   const std::string& datname = ctx.database;
-  out.gauge("pg_index_unused_size_bytes",
-            "Disk space used by the indexes that pg_index_unused_count counts, in bytes.")
-      .add({{"datname", datname}}, unused_bytes);
+
+  metrics::Family table_size = out.gauge(
+      "pg_stat_user_tables_table_size_bytes",
+      "Disk space used by this table (with its TOAST table, free space and visibility maps), in bytes.");
+  metrics::Family indexes_size = out.gauge("pg_stat_user_tables_index_size_bytes",
+                                           "Disk space used by all indexes on this table, in bytes.");
+  metrics::Family index_size = out.gauge("pg_index_size_bytes", "Disk space used by this index, in bytes.");
+
+  // Per table: the sum of its indexes, unknown if one index has no size.
+  struct Sum {
+    double bytes = 0;
+    bool known = true;
+  };
+  std::map<std::pair<std::string_view, std::string_view>, Sum> per_table;
+  double unused_bytes = 0;
+  bool unused_known = true;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    const std::string_view schema = rs.text(r, schema_c), rel = rs.text(r, rel_c);
+    const auto size = files_bytes(rs.text(r, paths_c));
+    if (rs.text(r, kind_c) == "table") {
+      per_table.try_emplace({schema, rel});
+      if (size) table_size.add({{"datname", datname}, {"schemaname", schema}, {"relname", rel}}, *size);
+      continue;
+    }
+    Sum& sum = per_table[{schema, rel}];
+    if (size) {
+      sum.bytes += *size;
+      index_size.add({{"datname", datname},
+                      {"schemaname", schema},
+                      {"relname", rel},
+                      {"indexrelname", rs.text(r, index_c)}},
+                     *size);
+    } else {
+      sum.known = false;
+    }
+    if (rs.number(r, unused_c).value_or(0) != 0) {
+      if (size) {
+        unused_bytes += *size;
+      } else {
+        unused_known = false;
+      }
+    }
+  }
+  for (const auto& [key, sum] : per_table) {
+    if (sum.known)
+      indexes_size.add({{"datname", datname}, {"schemaname", key.first}, {"relname", key.second}}, sum.bytes);
+  }
+  if (unused_known) {
+    out.gauge("pg_index_unused_size_bytes",
+              "Disk space used by the indexes that pg_index_unused_count counts, in bytes.")
+        .add({{"datname", datname}}, unused_bytes);
+  }
 }
 
 }  // namespace
 
 extern const Collector relation_sizes_collector = {
     "relation_sizes",
-    "Table and index sizes (pg_table_size, pg_indexes_size, per-index sizes); relations locked ACCESS "
-    "EXCLUSIVE are skipped rather than waited for.",
+    "Table and index sizes (as pg_table_size, pg_indexes_size, per index), read from the relations' files: "
+    "no lock, no wait.",
     true,
     true,
     0,

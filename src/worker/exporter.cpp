@@ -1,5 +1,7 @@
 #include "worker/exporter.h"
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -214,6 +216,9 @@ http::Response Exporter::metrics(const http::Request& req) {
   cached_body_ = body;
   cached_at_ = pgx::monotonic_seconds();
   publish(r);
+  // A large scrape frees tens of MB of small blocks that glibc would keep
+  // for the life of the worker: hand them back now.
+  malloc_trim(0);
 
   http::Response resp;
   resp.content_type = metrics::kExpositionContentType;

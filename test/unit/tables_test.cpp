@@ -51,16 +51,16 @@ TEST(tables_sql_same_columns_everywhere) {
   }
 }
 
-TEST(relation_sizes_sql_skips_locked_relations) {
+TEST(relation_sizes_sql_opens_no_relation) {
   CHECK(has(collectors::relation_sizes_sql(130000), "c.relkind IN ('r', 'm') "));
   for (int v : kVersions) {
     const std::string s = collectors::relation_sizes_sql(v);
     if (v >= 140000) CHECK(has(s, "c.relkind IN ('r', 'm', 'p') "));
-    CHECK(has(s, "mode = 'AccessExclusiveLock'"));
-    CHECK(has(s, "CASE WHEN r.oid NOT IN (SELECT oid FROM blocked) THEN pg_table_size(r.oid) END"));
-    CHECK(has(s, "CASE WHEN i.oid NOT IN (SELECT oid FROM locked) THEN pg_table_size(i.oid) END"));
-    // pg_indexes_size()/pg_total_relation_size() would open relations unguarded.
+    // Sizes come from the files: no size function opens (locks, caches) a relation.
+    CHECK(!has(s, "pg_table_size"));
+    CHECK(!has(s, "pg_relation_size"));
     CHECK(!has(s, "pg_indexes_size"));
     CHECK(!has(s, "pg_total_relation_size"));
+    CHECK(has(s, "'base/' || db.oid || '/' || r.relfilenode"));
   }
 }

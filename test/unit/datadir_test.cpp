@@ -1,0 +1,68 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "datadir/relation_files.h"
+#include "unit.h"
+
+namespace {
+void write_bytes(const std::string& path, size_t n) {
+  std::ofstream f(path, std::ios::binary);
+  f << std::string(n, 'x');
+}
+}  // namespace
+
+TEST(relation_paths_are_checked) {
+  CHECK(datadir::plausible_relation_path("base/5/16384"));
+  CHECK(datadir::plausible_relation_path("global/1262"));
+  CHECK(datadir::plausible_relation_path("pg_tblspc/16390/PG_15_202209061/5/16391"));
+  CHECK(!datadir::plausible_relation_path("/etc/passwd"));
+  CHECK(!datadir::plausible_relation_path("base/../../etc/passwd"));
+  CHECK(!datadir::plausible_relation_path("base/5/"));
+  CHECK(!datadir::plausible_relation_path("pg_wal/000000010000000000000001"));
+  CHECK(!datadir::plausible_relation_path(""));
+  CHECK(!datadir::relation_files_bytes("/etc/passwd").has_value());
+}
+
+// Forks and segments add up like pg_relation_size()'s sum over forks; a
+// missing main fork means no size (a dropped or rewritten relation).
+TEST(relation_files_add_forks_and_segments) {
+  char tmpl[] = "/tmp/pgx-datadir-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  CHECK(dir != nullptr);
+  if (dir == nullptr) return;
+  char old_cwd[4096];
+  CHECK(getcwd(old_cwd, sizeof old_cwd) != nullptr);
+  CHECK(chdir(dir) == 0);
+  mkdir("base", 0700);
+  mkdir("base/5", 0700);
+  write_bytes("base/5/100", 8192);
+  write_bytes("base/5/100.1", 4096);
+  write_bytes("base/5/100.3", 9999);  // after a gap: not a segment of this relation
+  write_bytes("base/5/100_fsm", 24576);
+  write_bytes("base/5/100_vm", 8192);
+  write_bytes("base/5/100_init", 0);
+  write_bytes("base/5/200", 0);
+  mkdir("base/5/300", 0700);  // not a regular file
+  auto a = datadir::relation_files_bytes("base/5/100");
+  CHECK(a.has_value());
+  if (a) CHECK_EQ(*a, uint64_t{8192 + 4096 + 24576 + 8192});
+  auto b = datadir::relation_files_bytes("base/5/200");
+  CHECK(b.has_value());
+  if (b) CHECK_EQ(*b, uint64_t{0});
+  CHECK(!datadir::relation_files_bytes("base/5/999").has_value());
+  CHECK(!datadir::relation_files_bytes("base/5/300").has_value());
+  for (const char* f : {"base/5/100", "base/5/100.1", "base/5/100.3", "base/5/100_fsm", "base/5/100_vm",
+                        "base/5/100_init", "base/5/200"}) {
+    std::remove(f);
+  }
+  rmdir("base/5/300");
+  rmdir("base/5");
+  rmdir("base");
+  CHECK(chdir(old_cwd) == 0);
+  rmdir(dir);
+}
