@@ -11,7 +11,8 @@ use Test::More;
 use Time::HiRes qw(time);
 
 my ($node, $port) = new_exporter_node('custom');
-wait_for_worker($node);
+my $worker = wait_for_worker($node);
+my $pm_start = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 ok(wait_for_listening($port), 'endpoint answers');
 
 $node->safe_psql('postgres', q{
@@ -87,6 +88,12 @@ $node->safe_psql('postgres', q{DELETE FROM pgexporter.custom_metrics WHERE name 
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 ok(!defined sample($s, 'pg_exporter_collector_success', qr/collector="custom:app_write"/),
 	'no stale series for a deleted definition');
+
+# Broken, slow and writing definitions cost their own metrics only: the same
+# worker served every scrape and the cluster never restarted.
+is(worker_pid($node), $worker, 'the same worker served every scrape');
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $pm_start, 'the postmaster did not restart');
+ok(!$node->log_contains('terminating any other active server processes'), 'no crash-restart of the cluster');
 
 $node->stop;
 done_testing();

@@ -219,8 +219,8 @@ void collect_global(const Context& ctx, metrics::Sink& out) {
 
 void collect_wait_events(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(kWaitEventsSql);
-  int type_c = rs.column("wait_event_type"), event_c = rs.column("wait_event"), n_c = rs.column("sessions");
-  if (type_c < 0 || event_c < 0 || n_c < 0) throw std::runtime_error("wait events query lacks a column");
+  const size_t type_c = rs.require("wait_event_type"), event_c = rs.require("wait_event"),
+               n_c = rs.require("sessions");
   std::vector<std::pair<std::string, double>> types, events;
   for (const char* t : kWaitEventTypes) types.emplace_back(t, 0);
   auto bump = [](std::vector<std::pair<std::string, double>>& v, std::string_view key, double n) {
@@ -258,8 +258,8 @@ void collect_by_client(const Context& ctx, metrics::Sink& out) {
 
 void collect_idle_histogram(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(idle_histogram_sql().c_str());
-  int app_c = rs.column("application_name"), count_c = rs.column("count"), sum_c = rs.column("sum");
-  if (app_c < 0 || count_c < 0 || sum_c < 0) throw std::runtime_error("idle histogram query lacks a column");
+  const size_t app_c = rs.require("application_name"), count_c = rs.require("count"),
+               sum_c = rs.require("sum");
   metrics::Family fam =
       out.histogram("pg_process_idle_seconds",
                     "Time idle client sessions have been idle, in seconds, by application_name "

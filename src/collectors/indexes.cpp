@@ -63,12 +63,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                  "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY)."},
             });
 
-  auto col = [&](const char* name) {
-    int c = rs.column(name);
-    if (c < 0) throw std::runtime_error(std::string("indexes query has no column ") + name);
-    return static_cast<size_t>(c);
-  };
-  const size_t scan_col = col("idx_scan"), valid_col = col("valid"), droppable_col = col("droppable");
+  const size_t scan_col = rs.require("idx_scan"), valid_col = rs.require("valid"),
+               droppable_col = rs.require("droppable");
   double invalid = 0, unused = 0;
   for (size_t r = 0; r < rs.rows(); r++) {
     auto valid = rs.number(r, valid_col);

@@ -35,9 +35,7 @@ void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<c
                const std::vector<ColumnMetric>& metrics) {
   std::vector<int> label_idx;
   for (const char* l : label_columns) {
-    int i = rs.column(l);
-    if (i < 0) throw std::runtime_error(std::string("query result has no column ") + l);
-    label_idx.push_back(i);
+    label_idx.push_back(static_cast<int>(rs.require(l)));
   }
   std::vector<metrics::Label> labels(label_columns.size());
   for (const ColumnMetric& m : metrics) {

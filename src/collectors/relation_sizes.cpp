@@ -88,13 +88,9 @@ std::optional<double> files_bytes(std::string_view paths) {
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version).c_str());
-  auto col = [&](const char* name) {
-    int c = rs.column(name);
-    if (c < 0) throw std::runtime_error(std::string("relation_sizes query has no column ") + name);
-    return static_cast<size_t>(c);
-  };
-  const size_t kind_c = col("kind"), schema_c = col("schemaname"), rel_c = col("relname"),
-               index_c = col("indexrelname"), paths_c = col("paths"), unused_c = col("unused");
+  const size_t kind_c = rs.require("kind"), schema_c = rs.require("schemaname"),
+               rel_c = rs.require("relname"), index_c = rs.require("indexrelname"),
+               paths_c = rs.require("paths"), unused_c = rs.require("unused");
   const std::string& datname = ctx.database;
 
   metrics::Family table_size = out.gauge(

@@ -50,12 +50,6 @@ const Unit* find_unit(std::string_view unit) {
   return nullptr;
 }
 
-size_t column(const pgx::ResultSet& rs, const char* name) {
-  int c = rs.column(name);
-  if (c < 0) throw std::runtime_error(std::string("pg_settings query has no column ") + name);
-  return static_cast<size_t>(c);
-}
-
 constexpr const char* kPendingRestart = "pg_settings_pending_restart";
 
 void collect_settings(const Context& ctx, metrics::Sink& out) {
@@ -64,9 +58,9 @@ void collect_settings(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(
       "SELECT name, setting, coalesce(unit, '') AS unit, short_desc, vartype IN ('bool', 'integer', 'real') "
       "AS numeric, pending_restart FROM pg_settings ORDER BY name");
-  const size_t name_c = column(rs, "name"), setting_c = column(rs, "setting"), unit_c = column(rs, "unit"),
-               desc_c = column(rs, "short_desc"), numeric_c = column(rs, "numeric"),
-               pending_c = column(rs, "pending_restart");
+  const size_t name_c = rs.require("name"), setting_c = rs.require("setting"), unit_c = rs.require("unit"),
+               desc_c = rs.require("short_desc"), numeric_c = rs.require("numeric"),
+               pending_c = rs.require("pending_restart");
   metrics::Family restart =
       out.gauge(kPendingRestart,
                 "Settings changed in the configuration files that need a server restart (1 = pending).");

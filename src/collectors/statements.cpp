@@ -176,24 +176,18 @@ constexpr const char* kProbe =
     "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
     "WHERE e.extname = 'pg_stat_statements'";
 
-size_t need(const pgx::ResultSet& rs, const char* name) {
-  int c = rs.column(name);
-  if (c < 0) throw std::runtime_error(std::string("statements query result has no column ") + name);
-  return static_cast<size_t>(c);
-}
-
 void collect_statements(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet probe = ctx.query(kProbe);
   if (probe.rows() == 0) return;  // not installed here: nothing to export
-  const std::string schema(probe.text(0, need(probe, "schema")));
-  const std::string_view version_text = probe.text(0, need(probe, "version"));
+  const std::string schema(probe.text(0, probe.require("schema")));
+  const std::string_view version_text = probe.text(0, probe.require("version"));
   const int version = parse_extension_version(version_text);
   int limit = kDefaultLimit;
-  if (auto l = probe.number(0, need(probe, "statements_limit"))) {
+  if (auto l = probe.number(0, probe.require("statements_limit"))) {
     limit = *l < 1 ? 1 : *l > kMaxLimit ? kMaxLimit : static_cast<int>(*l);
   }
   int query_length = 0;
-  if (auto l = probe.number(0, need(probe, "query_length"))) {
+  if (auto l = probe.number(0, probe.require("query_length"))) {
     query_length = *l < 0 ? 0 : *l > kMaxQueryLength ? kMaxQueryLength : static_cast<int>(*l);
   }
   const std::string sql = statements_sql(version, schema, limit);
@@ -273,12 +267,12 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
       });
   if (query_length > 0) {
     std::vector<std::string> ids;
-    const size_t queryid_c = need(rs, "queryid");
+    const size_t queryid_c = rs.require("queryid");
     for (size_t r = 0; r < rs.rows(); r++) ids.emplace_back(rs.text(r, queryid_c));
     const std::string text_sql = statements_text_sql(version, schema, ids, query_length);
     if (!text_sql.empty()) {
       const pgx::ResultSet texts = ctx.query(text_sql.c_str());
-      const size_t id_c = need(texts, "queryid"), query_c = need(texts, "query");
+      const size_t id_c = texts.require("queryid"), query_c = texts.require("query");
       // postgres_exporter's name and type (a counter that is always 1).
       metrics::Family f = out.counter("pg_stat_statements_query_id", "SQL Query to queryid mapping");
       for (size_t r = 0; r < texts.rows(); r++) {

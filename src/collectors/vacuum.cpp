@@ -160,8 +160,7 @@ void collect_progress(const Context& ctx, metrics::Sink& out) {
 
   // The phase as a set of 0/1 series, one per known phase (an unknown phase
   // from a newer server is added rather than lost).
-  int dat_c = rs.column("datname"), rel_c = rs.column("relname"), phase_c = rs.column("phase");
-  if (dat_c < 0 || rel_c < 0 || phase_c < 0) throw std::runtime_error("vacuum progress query lacks a column");
+  const size_t dat_c = rs.require("datname"), rel_c = rs.require("relname"), phase_c = rs.require("phase");
   metrics::Family phase =
       out.gauge("pg_stat_progress_vacuum_phase",
                 "Current vacuum phase: 1 for the phase the vacuum is in, 0 for the others.");

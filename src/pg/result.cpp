@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 namespace pgx {
 
@@ -13,6 +14,12 @@ int ResultSet::column(std::string_view name) const {
     if (names_[i] == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+size_t ResultSet::require(std::string_view name) const {
+  int c = column(name);
+  if (c < 0) throw std::runtime_error("query result has no column " + std::string(name));
+  return static_cast<size_t>(c);
 }
 
 std::string_view ResultSet::text(size_t r, size_t c) const {

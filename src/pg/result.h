@@ -17,6 +17,9 @@ class ResultSet {
   const std::string& column_name(size_t c) const { return names_[c]; }
   // Index of the named column, or -1 when the query has no such column.
   int column(std::string_view name) const;
+  // The same for a column the query must have: throws std::runtime_error
+  // naming it when it is missing (a collector's SQL and reader disagree).
+  size_t require(std::string_view name) const;
 
   bool is_null(size_t r, size_t c) const { return cell(r, c).offset < 0; }
   // The text form of a cell; "" for NULL.
