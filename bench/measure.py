@@ -458,6 +458,14 @@ def cmd_report(a):
         fl = s.get("floor_all") or {}
         ft = s.get("floor_tables") or {}
         w("")
+        pgd = s.get("pge_defaults") or {}
+        if pgd.get("median") is not None:
+            w("- pg_exporter with its default `pg_exporter.relations_limit` (the 5,000 most active tables; "
+              "the table above has every table): median %s ms, p95 %s ms, %s samples, %s bytes, peak private "
+              "RSS %s MiB, CPU %s ms per scrape." % (
+                  fmt_ms(pgd.get("median")), fmt_ms(pgd.get("p95")), fmt_int(pgd.get("samples")),
+                  fmt_int(pgd.get("bytes")), fmt_mib(pgd.get("anon_peak_sampled")),
+                  fmt_ms(pgd.get("cluster_cpu_per_scrape"))))
         if fl.get("median") is not None:
             w("- SQL floor (same run, psql, results transferred and discarded; median of %d passes): all %d "
               "statements of a pg_exporter scrape **%s ms**; the per-table collectors' %d statements (tables, "

@@ -173,6 +173,9 @@ pg_exporter.cache_ttl = 0
 pg_exporter.collectors = 'default'
 pg_exporter.scrape_timeout = '60s'
 pg_exporter.statement_timeout = '60s'
+# Every table, like postgres_exporter's queries.yaml (the default keeps the
+# 5,000 most active ones; measured separately below).
+pg_exporter.relations_limit = 0
 CONF
 "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
 postmaster=$(head -1 "$dir/data/postmaster.pid")
@@ -295,10 +298,16 @@ pe_run() {  # mode (default|queries) -> JSON on stdout
   fi
 }
 
-set_ttl() {
-  timeout 60 "${psql[@]}" -c "ALTER SYSTEM SET pg_exporter.cache_ttl = '$1'" -c "SELECT pg_reload_conf()" >/dev/null
+set_conf() {  # name value ("DEFAULT": the built-in default)
+  local v="'$2'"
+  [ "$2" = DEFAULT ] && v=DEFAULT
+  # The built-in default is not what postgresql.conf says: comment the line out.
+  [ "$2" = DEFAULT ] && sed -i "s/^$1 = /# &/" "$dir/data/postgresql.conf"
+  [ "$2" = DEFAULT ] || sed -i "s/^# \($1 = \)/\1/" "$dir/data/postgresql.conf"
+  timeout 60 "${psql[@]}" -c "ALTER SYSTEM SET $1 = $v" -c "SELECT pg_reload_conf()" >/dev/null
   sleep 1.5  # the worker reloads its configuration between requests
 }
+set_ttl() { set_conf pg_exporter.cache_ttl "$1"; }
 
 capture() {  # collectors-array-or-NULL -> captured statements JSON file
   local arg=$1 f=$2
@@ -328,6 +337,15 @@ for n in "$@"; do
   log "pg_exporter: $scrapes scrapes"
   pge=$(scrape pge "http://127.0.0.1:$hport/metrics" "$worker" --pg-exporter --reset-hwm \
     --keep-body "$dir/pge-$n.body")
+
+  # The same with the default pg_exporter.relations_limit (5,000 most active tables).
+  pgd=null
+  if [ "$n" -gt 5000 ]; then
+    set_conf pg_exporter.relations_limit DEFAULT
+    log "pg_exporter with the default relations_limit: $scrapes scrapes"
+    pgd=$(scrape pgd "http://127.0.0.1:$hport/metrics" "$worker" --pg-exporter --reset-hwm)
+    set_conf pg_exporter.relations_limit 0
+  fi
 
   # What the worker's memory is made of, in PostgreSQL's own accounting.
   logoff=$(stat -c %s "$dir/postgres.log")
@@ -375,8 +393,8 @@ for n in "$@"; do
     lk="${lk%\}}, \"trace_every\": $(( (leak + 9) / 10 ))}"
   fi
 
-  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "memctx": %s, "floor_all": %s, "floor_tables": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s}\n' \
-    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$memctx" "$floor_all" "$floor_tables" "$ped" "$peq" "$conc" "$lk" >>"$results"
+  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "pge_defaults": %s, "memctx": %s, "floor_all": %s, "floor_tables": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s}\n' \
+    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$pgd" "$memctx" "$floor_all" "$floor_tables" "$ped" "$peq" "$conc" "$lk" >>"$results"
   python3 "$here/measure.py" report --results "$results" --out "$out" >/dev/null
   log "$n tables done; $(remaining)s left"
 done

@@ -1,5 +1,6 @@
 #include "guc.h"
 
+#include <climits>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -9,6 +10,9 @@
 extern "C" {
 #include "postgres.h"
 
+#include "catalog/pg_collation_d.h"
+#include "mb/pg_wchar.h"
+#include "regex/regex.h"
 #include "utils/guc.h"
 }
 
@@ -27,6 +31,10 @@ int max_clients = 16;
 int client_timeout_ms = 10000;
 int statements_limit = 100;
 int statements_query_length = 0;
+char* relations_include = nullptr;
+char* relations_exclude = nullptr;
+int relations_min_size_kb = 0;
+int relations_limit = 5000;
 
 bool valid_listen_addresses(const char* value, const char** why) {
   if (value == nullptr || value[0] == '\0') {
@@ -82,6 +90,33 @@ bool check_role(char** newval, void**, GucSource) {
 }
 
 // A PostgreSQL entry point: nothing C++ may escape it.
+// A relations pattern must compile as the regular expression the collectors'
+// `~` will use (PostgreSQL's own engine), so that a typo is refused at reload
+// instead of failing three collectors at every scrape. Plain C on purpose: the
+// regex code may raise an ERROR, which must not cross C++ frames.
+bool check_relations_pattern(char** newval, void**, GucSource) {
+  const char* value = *newval ? *newval : "";
+  const size_t len = strlen(value);
+  if (len == 0) return true;
+  if (len > 1024) {
+    GUC_check_errdetail("the pattern is longer than 1024 characters");
+    return false;
+  }
+  pg_wchar* wide = static_cast<pg_wchar*>(palloc((len + 1) * sizeof(pg_wchar)));
+  const int wide_len = pg_mb2wchar_with_len(value, wide, static_cast<int>(len));
+  regex_t re;
+  const int rc = pg_regcomp(&re, wide, static_cast<size_t>(wide_len), REG_ADVANCED, C_COLLATION_OID);
+  pfree(wide);
+  if (rc != REG_OKAY) {
+    char msg[256];
+    pg_regerror(rc, &re, msg, sizeof msg);
+    GUC_check_errdetail("invalid regular expression: %s", msg);
+    return false;
+  }
+  pg_regfree(&re);
+  return true;
+}
+
 bool check_collectors(char** newval, void**, GucSource) {
   char detail[512];
   detail[0] = '\0';
@@ -154,6 +189,29 @@ void define_all() {
       "Characters of query text exported as pg_stat_statements_query_id{queryid, query} (0: none).",
       "Off by default: query texts can hold secrets in literals and make one series per statement.",
       &statements_query_length, 0, 0, 4096, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  // Read by the scrape's first query (current_setting), like statements_limit.
+  // SUSET: a superuser may try other values in a session with
+  // pgexporter.metrics() before putting them in postgresql.conf.
+  DefineCustomStringVariable(
+      "pg_exporter.relations_include",
+      "Regular expression on schema.table: only matching tables get per-table series (empty: all).",
+      "Applies to the tables, indexes and relation_sizes collectors.", &relations_include, "", PGC_SUSET, 0,
+      check_relations_pattern, nullptr, nullptr);
+  DefineCustomStringVariable("pg_exporter.relations_exclude",
+                             "Regular expression on schema.table: matching tables get no per-table series.",
+                             "Applies to the tables, indexes and relation_sizes collectors.", &relations_exclude,
+                             "", PGC_SUSET, 0, check_relations_pattern, nullptr, nullptr);
+  DefineCustomIntVariable("pg_exporter.relations_min_size",
+                          "Tables smaller than this get no per-table series (0: no minimum).",
+                          "The size is pg_class.relpages (kept by VACUUM and ANALYZE) times the block size.",
+                          &relations_min_size_kb, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
+                          nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.relations_limit",
+      "At most this many tables get per-table series, the most active first (0: no limit).",
+      "Activity: rows read and written since the statistics were reset. The rest are counted in "
+      "pg_exporter_relations_dropped{reason=\"limit\"}.",
+      &relations_limit, 5000, 0, 10000000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pg_exporter");
 }
 

@@ -18,6 +18,10 @@ extern int max_clients;
 extern int client_timeout_ms;
 extern int statements_limit;
 extern int statements_query_length;
+extern char* relations_include;
+extern char* relations_exclude;
+extern int relations_min_size_kb;
+extern int relations_limit;
 
 // Registers every setting; called from _PG_init.
 void define_all();

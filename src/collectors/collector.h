@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/relation_filter.h"
 #include "metrics/sink.h"
 #include "pg/result.h"
 
@@ -23,6 +24,7 @@ struct Context {
   int server_version = 0;  // server_version_num, e.g. 150004
   bool in_recovery = false;
   std::string database;  // the database the SQL runs in (current_database())
+  RelationFilter relations;  // pg_exporter.relations_*, read by the probe
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
 };
@@ -70,8 +72,9 @@ struct ColumnMetric {
 
 // For each row and each ColumnMetric whose column exists, adds one sample
 // labelled by the label columns. NULL or non-numeric values add no sample
-// (absent, never a made-up 0). Missing label columns are an error.
+// (absent, never a made-up 0). Missing label columns are an error. With
+// `keep_column`, rows where it is not true are skipped.
 void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
-               const std::vector<ColumnMetric>& metrics);
+               const std::vector<ColumnMetric>& metrics, const char* keep_column = nullptr);
 
 }  // namespace collectors

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "collectors/collector.h"
+#include "collectors/versioned_sql.h"
 
 namespace collectors {
 
@@ -30,7 +31,12 @@ namespace {
 constexpr auto C = prometheus::MetricType::Counter;
 constexpr auto G = prometheus::MetricType::Gauge;
 
-constexpr const char* kSql =
+}  // namespace
+
+std::string indexes_sql(int server_version, const RelationFilter& f) {
+  std::string ctes = relation_selection_ctes(f, server_version);
+  if (!ctes.empty()) ctes = "WITH " + ctes.substr(0, ctes.size() - 2) + " ";
+  return ctes +
     "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
     "  pg_stat_get_numscans(i.oid) AS idx_scan,"
     "  pg_stat_get_tuples_returned(i.oid) AS idx_tup_read,"
@@ -38,16 +44,22 @@ constexpr const char* kSql =
     "  pg_stat_get_blocks_fetched(i.oid) - pg_stat_get_blocks_hit(i.oid) AS idx_blks_read,"
     "  pg_stat_get_blocks_hit(i.oid) AS idx_blks_hit,"
     "  x.indisvalid AS valid,"
-    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable "
+    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable, " +
+    relation_kept(f, "t.oid") + " AS kept "
     "FROM pg_index x"
     " JOIN pg_class i ON i.oid = x.indexrelid"
     " JOIN pg_class t ON t.oid = x.indrelid"
     " JOIN pg_namespace n ON n.oid = t.relnamespace "
     "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
     "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ '^pg_toast'";
+}
+
+namespace {
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(kSql);
+  pgx::ResultSet rs = ctx.query(indexes_sql(ctx.server_version, ctx.relations).c_str());
+  // Per-index series for the selected tables' indexes; the counts below
+  // cover every index (an invalid index matters on any table).
   emit_rows(rs, out, {"datname", "schemaname", "relname", "indexrelname"},
             {
                 {"idx_blks_read", "pg_statio_user_indexes_idx_blks_read_total", C,
@@ -61,7 +73,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                  "Number of live table rows fetched by simple index scans using this index."},
                 {"valid", "pg_index_valid", G,
                  "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY)."},
-            });
+            },
+            "kept");
 
   const size_t scan_col = rs.require("idx_scan"), valid_col = rs.require("valid"),
                droppable_col = rs.require("droppable");

@@ -32,23 +32,28 @@ bool supports(const Collector& c, int server_version) {
 }
 
 void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
-               const std::vector<ColumnMetric>& metrics) {
-  std::vector<int> label_idx;
-  for (const char* l : label_columns) {
-    label_idx.push_back(static_cast<int>(rs.require(l)));
+               const std::vector<ColumnMetric>& metrics, const char* keep_column) {
+  std::vector<size_t> label_idx;
+  for (const char* l : label_columns) label_idx.push_back(rs.require(l));
+  std::vector<size_t> rows;
+  const size_t keep_idx = keep_column != nullptr ? rs.require(keep_column) : 0;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    if (keep_column == nullptr || rs.number(r, keep_idx).value_or(0) != 0) rows.push_back(r);
   }
+  // Each row's labels are escaped once and shared by all its families.
+  std::vector<metrics::LabelSet> row_labels(rs.rows());
   std::vector<metrics::Label> labels(label_columns.size());
+  for (size_t r : rows) {
+    for (size_t k = 0; k < label_idx.size(); k++) labels[k] = {label_columns[k], rs.text(r, label_idx[k])};
+    row_labels[r].assign(labels.begin(), labels.end());
+  }
   for (const ColumnMetric& m : metrics) {
     int col = rs.column(m.column);
     if (col < 0) continue;  // this server version has no such column
     metrics::Family fam = out.family(m.name, m.help, m.type);
-    for (size_t r = 0; r < rs.rows(); r++) {
+    for (size_t r : rows) {
       auto v = rs.number(r, static_cast<size_t>(col));
-      if (!v) continue;
-      for (size_t k = 0; k < label_idx.size(); k++) {
-        labels[k] = {label_columns[k], rs.text(r, static_cast<size_t>(label_idx[k]))};
-      }
-      fam.add(labels, *v * m.scale);
+      if (v) fam.add(row_labels[r], *v * m.scale);
     }
   }
 }

@@ -36,12 +36,15 @@ std::string path_of(const char* c) {
 
 }  // namespace
 
-std::string relation_sizes_sql(int server_version) {
+std::string relation_sizes_sql(int server_version, const RelationFilter& f) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  return "WITH db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()), "
+  return "WITH " + relation_selection_ctes(f, server_version) +
+         "db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()), "
          "rels AS ("
-         "  SELECT c.*, n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+         "  SELECT c.*, n.nspname, " +
+         relation_kept(f, "c.oid") +
+         " AS kept FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
          "  WHERE c.relkind IN " +
          std::string(relkinds) +
          " AND c.relpersistence <> 't'"
@@ -52,7 +55,7 @@ std::string relation_sizes_sql(int server_version) {
          "  NULL::name AS indexrelname, concat_ws(',', " +
          path_of("r") + ", CASE WHEN t.oid IS NOT NULL THEN " + path_of("t") +
          " END, CASE WHEN ti.oid IS NOT NULL THEN " + path_of("ti") +
-         " END) AS paths, NULL::bool AS unused "
+         " END) AS paths, NULL::bool AS unused, r.kept "
          "FROM rels r CROSS JOIN db "
          "LEFT JOIN pg_class t ON t.oid = r.reltoastrelid "
          "LEFT JOIN pg_index tx ON tx.indrelid = t.oid LEFT JOIN pg_class ti ON ti.oid = tx.indexrelid "
@@ -60,7 +63,7 @@ std::string relation_sizes_sql(int server_version) {
          "SELECT 'index', r.nspname, r.relname, i.relname, " +
          path_of("i") +
          ", pg_stat_get_numscans(i.oid) = 0 AND x.indisvalid"
-         "    AND NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) "
+         "    AND NOT (x.indisprimary OR x.indisunique OR x.indisexclusion), r.kept "
          "FROM rels r CROSS JOIN db JOIN pg_index x ON x.indrelid = r.oid JOIN pg_class i ON i.oid = "
          "x.indexrelid "
          // Partitioned indexes have no storage and no pg_stat_user_indexes row.
@@ -72,13 +75,13 @@ namespace {
 constexpr auto G = prometheus::MetricType::Gauge;
 
 // Sum of the comma-separated relations' files; nullopt if one is missing.
-std::optional<double> files_bytes(std::string_view paths) {
+std::optional<double> files_bytes(datadir::RelationFiles& files, std::string_view paths) {
   double total = 0;
   size_t start = 0;
   while (start < paths.size()) {
     size_t comma = paths.find(',', start);
     if (comma == std::string_view::npos) comma = paths.size();
-    auto bytes = datadir::relation_files_bytes(paths.substr(start, comma - start));
+    auto bytes = files.bytes(paths.substr(start, comma - start));
     if (!bytes) return std::nullopt;
     total += static_cast<double>(*bytes);
     start = comma + 1;
@@ -87,10 +90,11 @@ std::optional<double> files_bytes(std::string_view paths) {
 }
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version).c_str());
+  pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version, ctx.relations).c_str());
   const size_t kind_c = rs.require("kind"), schema_c = rs.require("schemaname"),
                rel_c = rs.require("relname"), index_c = rs.require("indexrelname"),
-               paths_c = rs.require("paths"), unused_c = rs.require("unused");
+               paths_c = rs.require("paths"), unused_c = rs.require("unused"),
+               kept_c = rs.require("kept");
   const std::string& datname = ctx.database;
 
   metrics::Family table_size = out.gauge(
@@ -106,28 +110,36 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     bool known = true;
   };
   std::map<std::pair<std::string_view, std::string_view>, Sum> per_table;
+  datadir::RelationFiles files;
   double unused_bytes = 0;
   bool unused_known = true;
   for (size_t r = 0; r < rs.rows(); r++) {
+    // Tables the relations_* settings leave out have no series; their
+    // unused indexes still count in pg_index_unused_size_bytes.
+    const bool kept = rs.number(r, kept_c).value_or(0) != 0;
+    const bool unused = rs.number(r, unused_c).value_or(0) != 0;
+    if (!kept && !unused) continue;
     const std::string_view schema = rs.text(r, schema_c), rel = rs.text(r, rel_c);
-    const auto size = files_bytes(rs.text(r, paths_c));
+    const auto size = files_bytes(files, rs.text(r, paths_c));
     if (rs.text(r, kind_c) == "table") {
       per_table.try_emplace({schema, rel});
       if (size) table_size.add({{"datname", datname}, {"schemaname", schema}, {"relname", rel}}, *size);
       continue;
     }
-    Sum& sum = per_table[{schema, rel}];
-    if (size) {
-      sum.bytes += *size;
-      index_size.add({{"datname", datname},
-                      {"schemaname", schema},
-                      {"relname", rel},
-                      {"indexrelname", rs.text(r, index_c)}},
-                     *size);
-    } else {
-      sum.known = false;
+    if (kept) {
+      Sum& sum = per_table[{schema, rel}];
+      if (size) {
+        sum.bytes += *size;
+        index_size.add({{"datname", datname},
+                        {"schemaname", schema},
+                        {"relname", rel},
+                        {"indexrelname", rs.text(r, index_c)}},
+                       *size);
+      } else {
+        sum.known = false;
+      }
     }
-    if (rs.number(r, unused_c).value_or(0) != 0) {
+    if (unused) {
       if (size) {
         unused_bytes += *size;
       } else {

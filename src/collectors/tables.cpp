@@ -44,12 +44,13 @@ std::string reloption(const char* name) {
 
 }  // namespace
 
-std::string tables_sql(int server_version) {
+std::string tables_sql(int server_version, const RelationFilter& f) {
   const bool pg18 = server_version >= 180000;
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14.
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
   std::string sql =
-      "WITH idx AS ("
+      "WITH " + relation_selection_ctes(f, server_version) +
+      "idx AS ("
       "  SELECT indrelid, sum(pg_stat_get_numscans(indexrelid))::int8 AS scans,"
       "    sum(pg_stat_get_tuples_fetched(indexrelid))::int8 AS fetched,"
       "    sum(pg_stat_get_blocks_fetched(indexrelid) - pg_stat_get_blocks_hit(indexrelid))::int8 AS "
@@ -85,7 +86,8 @@ std::string tables_sql(int server_version) {
       relkinds +
       " AND c.relpersistence <> 't'"
       "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
-      "    AND n.nspname !~ '^pg_toast'"
+      "    AND n.nspname !~ '^pg_toast'" +
+      relation_selected(f, "c.oid") +
       ") "
       "SELECT current_database() AS datname, s.schemaname, s.relname,"
       "  pg_stat_get_numscans(s.oid) AS seq_scan,"
@@ -145,9 +147,34 @@ std::string tables_sql(int server_version) {
 
 namespace {
 
+// How many tables have per-table series, and how many the relations_*
+// settings left out, by reason (0 when none is set).
+void emit_selection(const Context& ctx, size_t exported, metrics::Sink& out) {
+  double dropped[3] = {0, 0, 0};
+  static const char* const kReasons[3] = {"pattern", "min_size", "limit"};
+  if (ctx.relations.active()) {
+    pgx::ResultSet rs = ctx.query(relation_dropped_sql(ctx.relations, ctx.server_version).c_str());
+    const size_t reason_c = rs.require("reason"), count_c = rs.require("relations");
+    for (size_t r = 0; r < rs.rows(); r++) {
+      for (int k = 0; k < 3; k++) {
+        if (rs.text(r, reason_c) == kReasons[k]) dropped[k] = rs.number(r, count_c).value_or(0);
+      }
+    }
+  }
+  out.gauge("pg_exporter_relations_exported",
+            "Tables with per-table series (tables, indexes, relation_sizes collectors) in this scrape.")
+      .add({{"datname", ctx.database}}, static_cast<double>(exported));
+  metrics::Family f = out.gauge("pg_exporter_relations_dropped",
+                                "Tables left out of the per-table series by the pg_exporter.relations_* "
+                                "settings, by reason (pattern, min_size, limit).");
+  for (int k = 0; k < 3; k++) f.add({{"datname", ctx.database}, {"reason", kReasons[k]}}, dropped[k]);
+}
+
 void collect_tables(const Context& ctx, metrics::Sink& out) {
+  pgx::ResultSet rs = ctx.query(tables_sql(ctx.server_version, ctx.relations).c_str());
+  emit_selection(ctx, rs.rows(), out);
   emit_rows(
-      ctx.query(tables_sql(ctx.server_version).c_str()), out, {"datname", "schemaname", "relname"},
+      rs, out, {"datname", "schemaname", "relname"},
       {
           {"seq_scan", "pg_stat_user_tables_seq_scan", C,
            "Number of sequential scans initiated on this table."},

@@ -31,6 +31,18 @@ const char* reason_phrase(int status) {
   }
 }
 
+Body::Body(std::string text) : size_(text.size()) {
+  if (!text.empty()) parts_.push_back(std::move(text));
+}
+
+Body::Body(std::vector<std::string> pieces) {
+  for (std::string& p : pieces) {
+    if (p.empty()) continue;
+    size_ += p.size();
+    parts_.push_back(std::move(p));
+  }
+}
+
 std::string serialize_head(const Response& r, bool keep_alive) {
   size_t len = r.body ? r.body->size() : 0;
   std::string h;
@@ -59,7 +71,7 @@ Response simple_response(int status, std::string text) {
   Response r;
   r.status = status;
   if (text.empty()) text = std::to_string(status) + " " + reason_phrase(status) + "\n";
-  r.body = std::make_shared<const std::string>(std::move(text));
+  r.body = std::make_shared<const Body>(std::move(text));
   return r;
 }
 

@@ -8,11 +8,26 @@
 
 namespace http {
 
+// A body kept as the pieces it was made of and sent one after another: the
+// metrics exposition (tens of MB on a large database) is never joined into a
+// second copy.
+struct Body {
+  Body() = default;
+  explicit Body(std::string text);
+  explicit Body(std::vector<std::string> pieces);
+  const std::vector<std::string>& parts() const { return parts_; }
+  size_t size() const { return size_; }
+
+ private:
+  std::vector<std::string> parts_;
+  size_t size_ = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   // Shared: many connections may send the same cached metrics body.
-  std::shared_ptr<const std::string> body;
+  std::shared_ptr<const Body> body;
   std::vector<std::pair<std::string, std::string>> extra_headers;
 };
 

@@ -245,7 +245,8 @@ void Server::respond(Conn& c, Response r, bool head_only, bool keep_alive, doubl
   stats_.responses_by_status[r.status]++;
   c.out_head = serialize_head(r, keep_alive);
   c.out_body = head_only ? nullptr : r.body;
-  c.out_sent = 0;
+  c.out_part = 0;
+  c.out_offset = 0;
   c.close_after = !keep_alive;
   c.phase = Phase::kWriting;
   c.deadline = now + limits_.write_timeout;
@@ -255,23 +256,22 @@ void Server::respond(Conn& c, Response r, bool head_only, bool keep_alive, doubl
 
 bool Server::flush(Conn& c, double now) {
   for (;;) {
-    const std::string* part = nullptr;
-    size_t off = c.out_sent;
-    if (off < c.out_head.size()) {
-      part = &c.out_head;
-    } else if (c.out_body && off - c.out_head.size() < c.out_body->size()) {
-      part = c.out_body.get();
-      off -= c.out_head.size();
-    } else {
-      break;
+    const size_t nparts = 1 + (c.out_body ? c.out_body->parts().size() : 0);
+    if (c.out_part >= nparts) break;
+    const std::string& part = c.out_part == 0 ? c.out_head : c.out_body->parts()[c.out_part - 1];
+    if (c.out_offset >= part.size()) {
+      c.out_part++;
+      c.out_offset = 0;
+      continue;
     }
-    ssize_t n = ::send(c.fd, part->data() + off, part->size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(c.fd, part.data() + c.out_offset, part.size() - c.out_offset,
+                       MSG_NOSIGNAL | MSG_DONTWAIT | (c.out_part + 1 < nparts ? MSG_MORE : 0));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
     if (n <= 0) {
       close_conn(c.fd);  // EPIPE, ECONNRESET: the client went away
       return false;
     }
-    c.out_sent += static_cast<size_t>(n);
+    c.out_offset += static_cast<size_t>(n);
   }
   // Response complete.
   c.out_head.clear();

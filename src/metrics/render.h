@@ -1,4 +1,4 @@
-// Prometheus text exposition format 0.0.4, through prometheus-cpp.
+// Prometheus text exposition format 0.0.4.
 #pragma once
 
 #include <string>
@@ -9,7 +9,8 @@ namespace metrics {
 
 constexpr const char* kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-// Consumes the sink's serialised samples (it is empty afterwards).
+// The whole exposition as one string (the SQL function, tests). The HTTP
+// endpoint sends Sink::take_text()'s pieces instead. Empties the sink.
 std::string render(Sink& sink);
 
 }  // namespace metrics

@@ -1,8 +1,12 @@
 #include "metrics/sink.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 
+#include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
 namespace metrics {
@@ -12,17 +16,30 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Label values are free text from the database: keep them valid UTF-8 so the
-// exposition stays parseable (invalid bytes become U+FFFD).
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+// exposition stays parseable (invalid bytes become U+FFFD); `escape` also
+// escapes what the text format wants escaped in a label value (backslash,
+// double quote, newline).
+void append_utf8(std::string& out, std::string_view s, bool escape) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (c < 0x80) {
+      if (escape && c == '\\') {
+        out.append("\\\\");
+      } else if (escape && c == '"') {
+        out.append("\\\"");
+      } else if (escape && c == '\n') {
+        out.append("\\n");
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      i++;
+      continue;
+    }
+    size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     bool ok = len > 0 && i + len <= s.size();
     for (size_t k = 1; ok && k < len; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && len > 1) {
+    if (ok) {
       unsigned cp = c & (0xFF >> (len + 1));
       for (size_t k = 1; k < len; k++) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
       static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
@@ -36,9 +53,51 @@ std::string valid_utf8(std::string_view s) {
       i += 1;
     }
   }
+}
+
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_utf8(out, s, false);
   return out;
 }
+
+// The lines prometheus-cpp writes for one family (header first).
+std::string serialize(const prometheus::MetricFamily& f) {
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, {f});
+  return text.str();
+}
 }  // namespace
+
+void append_value(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out.append("Nan");
+    return;
+  }
+  if (std::isinf(value)) {
+    out.append(value < 0 ? "-Inf" : "+Inf");
+    return;
+  }
+  char buf[64];
+  // %.16g writes integers below 1e16 as plain digits: most values are counts.
+  if (std::fabs(value) < 1e16 && value == std::trunc(value) && !(value == 0 && std::signbit(value))) {
+    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
+    out.append(buf, r.ptr);
+    return;
+  }
+  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
+  out.append(buf, r.ptr);
+}
+
+void LabelSet::append(std::string_view name, std::string_view value) {
+  if (!valid_label_name(name)) throw std::invalid_argument("invalid label name: " + std::string(name));
+  text_.push_back(text_.empty() ? '{' : ',');
+  text_.append(name);
+  text_.append("=\"");
+  append_utf8(text_, value, true);
+  text_.push_back('"');
+}
 
 bool valid_metric_name(std::string_view name) {
   if (name.empty()) return false;
@@ -90,7 +149,6 @@ Family Sink::counter(std::string_view name, std::string_view help) {
 Family Sink::untyped(std::string_view name, std::string_view help) {
   return family(name, help, prometheus::MetricType::Untyped);
 }
-
 Family Sink::histogram(std::string_view name, std::string_view help) {
   return family(name, help, prometheus::MetricType::Histogram);
 }
@@ -99,78 +157,54 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
   std::string key(name);
   auto it = index_.find(key);
   if (it != index_.end()) {
-    if (families_[it->second].family.type != type) {
+    if (families_[it->second].type != type) {
       throw std::invalid_argument("metric family " + key + " declared with two types");
     }
     return Family(this, it->second);
   }
   if (!valid_metric_name(name)) throw std::invalid_argument("invalid metric name: " + key);
+  prometheus::MetricFamily f;
+  f.name = key;
+  f.help = sanitize_help(help);
+  f.type = type;
   Entry e;
-  e.family.name = key;
-  e.family.help = sanitize_help(help);
-  e.family.type = type;
-  // prometheus-cpp writes these lines for a family without samples.
-  std::ostringstream header;
-  prometheus::TextSerializer().Serialize(header, {e.family});
-  e.header = header.str();
+  e.name = key;
+  e.type = type;
+  e.header = serialize(f);  // a family without samples: its header lines only
   families_.push_back(std::move(e));
   index_.emplace(std::move(key), families_.size() - 1);
   return Family(this, families_.size() - 1);
 }
 
-void Sink::flush(Entry& e) {
-  if (e.family.metric.empty()) return;
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, {e.family});
-  const std::string text = out.str();
-  if (text.compare(0, e.header.size(), e.header) != 0) {
-    throw std::logic_error("serialised family " + e.family.name + " does not start with its header");
-  }
-  e.body.append(text, e.header.size(), std::string::npos);
-  e.family.metric.clear();
-}
-
-void Sink::push(Entry& e, prometheus::ClientMetric&& m) {
-  e.family.metric.push_back(std::move(m));
-  e.samples++;
-  if (e.family.metric.size() >= kChunk) flush(e);
-}
-
-std::string Sink::render() {
-  size_t total = 0;
+std::vector<std::string> Sink::take_text() {
+  std::vector<std::string> parts;
+  parts.reserve(families_.size() * 2);
   for (Entry& e : families_) {
-    flush(e);
-    total += e.header.size() + e.body.size();
+    parts.push_back(std::move(e.header));
+    if (!e.body.empty()) parts.push_back(std::move(e.body));
   }
-  std::string out;
-  out.reserve(total);
-  for (Entry& e : families_) {
-    out += e.header;
-    out += e.body;
-    std::string().swap(e.body);  // give the memory back as we go
-  }
-  return out;
+  families_.clear();
+  index_.clear();
+  return parts;
 }
 
 void Sink::absorb(Sink&& other) {
   // Check every family first so that a clash leaves both sinks untouched.
   for (const auto& o : other.families_) {
-    auto it = index_.find(o.family.name);
-    if (it != index_.end() && families_[it->second].family.type != o.family.type) {
-      throw std::invalid_argument("metric family " + o.family.name + " is declared with two different types");
+    auto it = index_.find(o.name);
+    if (it != index_.end() && families_[it->second].type != o.type) {
+      throw std::invalid_argument("metric family " + o.name + " is declared with two different types");
     }
   }
   for (auto& o : other.families_) {
-    flush(o);
-    auto it = index_.find(o.family.name);
+    auto it = index_.find(o.name);
     if (it == index_.end()) {
-      index_.emplace(o.family.name, families_.size());
+      index_.emplace(o.name, families_.size());
       families_.push_back(std::move(o));
       continue;
     }
     Entry& into = families_[it->second];
-    flush(into);  // keeps the samples in the order they were added
-    into.body += o.body;
+    into.body += o.body;  // keeps the samples in the order they were added
     into.samples += o.samples;
   }
   other.families_.clear();
@@ -179,8 +213,8 @@ void Sink::absorb(Sink&& other) {
 
 void Sink::absorb_new(Sink&& other) {
   for (const auto& o : other.families_) {
-    if (index_.count(o.family.name) != 0) {
-      throw std::invalid_argument("metric family " + o.family.name + " already exists in this scrape");
+    if (index_.count(o.name) != 0) {
+      throw std::invalid_argument("metric family " + o.name + " already exists in this scrape");
     }
   }
   absorb(std::move(other));
@@ -192,31 +226,43 @@ size_t Sink::sample_count() const {
   return n;
 }
 
-namespace {
-template <typename It>
-void set_labels(prometheus::ClientMetric& m, It begin, It end) {
-  for (It it = begin; it != end; ++it) {
-    if (!valid_label_name(it->first)) {
-      throw std::invalid_argument("invalid label name: " + std::string(it->first));
-    }
-    m.label.push_back({std::string(it->first), valid_utf8(it->second)});
-  }
+size_t Sink::byte_count() const {
+  size_t n = 0;
+  for (const auto& e : families_) n += e.header.size() + e.body.size();
+  return n;
 }
-}  // namespace
+
+void Family::add(const LabelSet& labels, double value) {
+  Sink::Entry& e = sink_->families_[index_];
+  if (e.type == prometheus::MetricType::Histogram) {
+    throw std::invalid_argument("metric family " + e.name + " takes histogram samples");
+  }
+  e.body.append(e.name);
+  e.body.append(labels.text());
+  e.body.push_back(' ');
+  append_value(e.body, value);
+  e.body.push_back('\n');
+  e.samples++;
+}
 
 void Family::add_histogram(const std::vector<Label>& labels,
                            const std::vector<std::pair<double, uint64_t>>& buckets, uint64_t count,
                            double sum) {
   Sink::Entry& e = sink_->families_[index_];
-  const prometheus::MetricFamily& f = e.family;
-  if (f.type != prometheus::MetricType::Histogram) {
-    throw std::invalid_argument("metric family " + f.name + " is not a histogram");
+  if (e.type != prometheus::MetricType::Histogram) {
+    throw std::invalid_argument("metric family " + e.name + " is not a histogram");
   }
+  // Histograms are few (one per application name at most): prometheus-cpp
+  // writes their _bucket/_sum/_count lines.
+  prometheus::MetricFamily f;
+  f.name = e.name;
+  f.type = e.type;
+  prometheus::ClientMetric m;
   for (const auto& l : labels) {
     if (l.first == "le") throw std::invalid_argument("histogram label le is reserved");
+    if (!valid_label_name(l.first)) throw std::invalid_argument("invalid label name: " + std::string(l.first));
+    m.label.push_back({std::string(l.first), valid_utf8(l.second)});
   }
-  prometheus::ClientMetric m;
-  set_labels(m, labels.begin(), labels.end());
   m.histogram.sample_count = count;
   m.histogram.sample_sum = sum;
   for (const auto& b : buckets) {
@@ -225,38 +271,16 @@ void Family::add_histogram(const std::vector<Label>& labels,
     bucket.cumulative_count = b.second;
     m.histogram.bucket.push_back(bucket);
   }
-  sink_->push(e, std::move(m));
-}
-
-template <typename It>
-void Family::add_range(It begin, It end, double value) {
-  Sink::Entry& e = sink_->families_[index_];
-  const prometheus::MetricFamily& f = e.family;
-  if (f.type == prometheus::MetricType::Histogram) {
-    throw std::invalid_argument("metric family " + f.name + " takes histogram samples");
+  f.metric.push_back(std::move(m));
+  const std::string text = serialize(f);
+  // Skip the header lines prometheus-cpp writes before the samples.
+  size_t start = 0;
+  while (start < text.size() && text[start] == '#') {
+    size_t nl = text.find('\n', start);
+    start = nl == std::string::npos ? text.size() : nl + 1;
   }
-  prometheus::ClientMetric m;
-  set_labels(m, begin, end);
-  switch (f.type) {
-    case prometheus::MetricType::Counter:
-      m.counter.value = value;
-      break;
-    case prometheus::MetricType::Gauge:
-      m.gauge.value = value;
-      break;
-    default:
-      m.untyped.value = value;
-      break;
-  }
-  sink_->push(e, std::move(m));
-}
-
-void Family::add(std::initializer_list<Label> labels, double value) {
-  add_range(labels.begin(), labels.end(), value);
-}
-
-void Family::add(const std::vector<Label>& labels, double value) {
-  add_range(labels.begin(), labels.end(), value);
+  e.body.append(text, start, std::string::npos);
+  e.samples++;
 }
 
 }  // namespace metrics

@@ -31,7 +31,12 @@ metrics::Family compat_success_family(metrics::Sink& out) {
 
 constexpr const char* kProbe =
     "SELECT current_setting('server_version_num')::int AS version, pg_is_in_recovery() AS in_recovery, "
-    "current_database() AS datname";
+    "current_database() AS datname, "
+    "coalesce(current_setting('pg_exporter.relations_include', true), '') AS relations_include, "
+    "coalesce(current_setting('pg_exporter.relations_exclude', true), '') AS relations_exclude, "
+    "pg_size_bytes(coalesce(current_setting('pg_exporter.relations_min_size', true), '0')) AS "
+    "relations_min_size, "
+    "coalesce(current_setting('pg_exporter.relations_limit', true), '0')::int8 AS relations_limit";
 
 // Runs fn in a subtransaction; returns "" or the error text. Never throws
 // anything but what rollback cannot contain.
@@ -153,6 +158,10 @@ Result run_unguarded(const Options& opts) {
       ctx.server_version = static_cast<int>(rs.number(0, 0).value_or(0));
       ctx.in_recovery = rs.number(0, 1).value_or(0) != 0;
       ctx.database = std::string(rs.text(0, 2));
+      ctx.relations.include = std::string(rs.text(0, rs.require("relations_include")));
+      ctx.relations.exclude = std::string(rs.text(0, rs.require("relations_exclude")));
+      ctx.relations.min_bytes = static_cast<int64_t>(rs.number(0, rs.require("relations_min_size")).value_or(0));
+      ctx.relations.limit = static_cast<int64_t>(rs.number(0, rs.require("relations_limit")).value_or(0));
     });
     if (err.empty()) {
       res.up = true;

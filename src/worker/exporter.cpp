@@ -42,7 +42,7 @@ http::Response text_response(int status, std::string body, const char* content_t
   http::Response r;
   r.status = status;
   r.content_type = content_type;
-  r.body = std::make_shared<const std::string>(std::move(body));
+  r.body = std::make_shared<const http::Body>(std::move(body));
   return r;
 }
 
@@ -212,7 +212,7 @@ http::Response Exporter::metrics(const http::Request& req) {
 
   scrape::add_scrape_metrics(r, r.sink);
   add_exporter_metrics(r, r.sink);
-  auto body = std::make_shared<const std::string>(metrics::render(r.sink));
+  auto body = std::make_shared<const http::Body>(r.sink.take_text());
   cached_body_ = body;
   cached_at_ = pgx::monotonic_seconds();
   publish(r);

@@ -51,7 +51,7 @@ class Exporter {
   std::string listen_error_;
   double next_listen_attempt_ = 0;
 
-  std::shared_ptr<const std::string> cached_body_;
+  std::shared_ptr<const http::Body> cached_body_;
   double cached_at_ = 0;
 
   uint64_t scrapes_total_ = 0;

@@ -14,6 +14,7 @@ TEST(histogram_renders_cumulative_buckets_and_inf) {
   std::vector<std::pair<double, uint64_t>> buckets = {{1, 1}, {5, 2}, {300, 2}};
   s.histogram("pg_process_idle_seconds", "h")
       .add_histogram({{"application_name", "psql"}}, buckets, 3, 400.5);
+  CHECK_EQ(s.sample_count(), 1u);
   std::string text = metrics::render(s);
   CHECK(text.find("# TYPE pg_process_idle_seconds histogram\n") != std::string::npos);
   CHECK(text.find("pg_process_idle_seconds_count{application_name=\"psql\"} 3\n") != std::string::npos);
@@ -24,7 +25,6 @@ TEST(histogram_renders_cumulative_buckets_and_inf) {
         std::string::npos);
   CHECK(text.find("pg_process_idle_seconds_bucket{application_name=\"psql\",le=\"+Inf\"} 3\n") !=
         std::string::npos);
-  CHECK_EQ(s.sample_count(), 1u);
 }
 
 TEST(histogram_and_scalar_samples_do_not_mix) {

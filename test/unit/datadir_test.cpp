@@ -56,6 +56,18 @@ TEST(relation_files_add_forks_and_segments) {
   if (b) CHECK_EQ(*b, uint64_t{0});
   CHECK(!datadir::relation_files_bytes("base/5/999").has_value());
   CHECK(!datadir::relation_files_bytes("base/5/300").has_value());
+  // One RelationFiles across directories (it keeps the last one open).
+  mkdir("global", 0700);
+  write_bytes("global/7", 100);
+  datadir::RelationFiles files;
+  CHECK_EQ(files.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 24576 + 8192});
+  CHECK_EQ(files.bytes("global/7").value_or(0), uint64_t{100});
+  CHECK(!files.bytes("base/6/1").has_value());  // no such directory
+  CHECK_EQ(files.bytes("base/5/200").value_or(1), uint64_t{0});
+  CHECK(!files.bytes("base/5/999").has_value());
+  CHECK(!files.bytes("base/../global/7").has_value());
+  std::remove("global/7");
+  rmdir("global");
   for (const char* f : {"base/5/100", "base/5/100.1", "base/5/100.3", "base/5/100_fsm", "base/5/100_vm",
                         "base/5/100_init", "base/5/200"}) {
     std::remove(f);

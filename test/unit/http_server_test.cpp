@@ -26,7 +26,14 @@ struct Fixture {
               if (r.path == "/throw") throw std::runtime_error("boom");
               if (r.path == "/big") {
                 http::Response resp;
-                resp.body = std::make_shared<const std::string>(std::string(4 << 20, 'x'));
+                resp.body = std::make_shared<const http::Body>(std::string(4 << 20, 'x'));
+                return resp;
+              }
+              if (r.path == "/parts") {
+                // Pieces of a body, empty ones included, large enough to be sent in several writes.
+                http::Response resp;
+                resp.body = std::make_shared<const http::Body>(std::vector<std::string>{
+                    "first;", "", std::string(300000, 'y'), "", "", "last;"});
                 return resp;
               }
               return http::simple_response(200, "hello " + r.path);
@@ -114,6 +121,22 @@ TEST(server_listen_and_serve) {
   f.pump(100);
   CHECK_EQ(f.server.client_count(), 0u);
   CHECK_EQ(f.fds_in_use, 0);
+}
+
+TEST(server_sends_a_body_of_parts_in_order) {
+  Fixture f;
+  f.server.listen("127.0.0.1", 0);
+  int c = connect_to(f.server.bound_port());
+  const std::string want = "first;" + std::string(300000, 'y') + "last;";
+  std::string out = exchange(f, c, "GET /parts HTTP/1.1\r\n\r\n", 1, 200);
+  CHECK(out.find("Content-Length: " + std::to_string(want.size()) + "\r\n") != std::string::npos);
+  size_t body = out.find("\r\n\r\n");
+  CHECK(body != std::string::npos);
+  CHECK(out.substr(body + 4) == want);
+  // keep-alive still works after a multi-part response.
+  out = exchange(f, c, "GET /again HTTP/1.1\r\n\r\n", 1);
+  CHECK(out.find("hello /again") != std::string::npos);
+  close(c);
 }
 
 TEST(server_head_and_http10) {

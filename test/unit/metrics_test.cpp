@@ -1,5 +1,11 @@
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <sstream>
 #include <stdexcept>
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 
 #include "metrics/render.h"
 #include "metrics/sink.h"
@@ -126,4 +132,97 @@ TEST(chunked_serialisation_keeps_one_header_and_order) {
   CHECK(ordered);
   CHECK(text.find("# HELP big_total Many samples.\n") != std::string::npos);
   CHECK(text.find("other 1\n") != std::string::npos);
+}
+
+namespace {
+// What prometheus-cpp's TextSerializer writes for these samples, header lines dropped.
+std::string reference_lines(prometheus::MetricType type, const std::vector<std::vector<metrics::Label>>& sets,
+                            const std::vector<double>& values) {
+  prometheus::MetricFamily f;
+  f.name = "m";
+  f.help = "h";
+  f.type = type;
+  for (const auto& set : sets) {
+    for (double v : values) {
+      prometheus::ClientMetric m;
+      for (const auto& l : set) m.label.push_back({std::string(l.first), std::string(l.second)});
+      if (type == prometheus::MetricType::Counter) {
+        m.counter.value = v;
+      } else if (type == prometheus::MetricType::Gauge) {
+        m.gauge.value = v;
+      } else {
+        m.untyped.value = v;
+      }
+      f.metric.push_back(m);
+    }
+  }
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, {f});
+  std::string s = text.str();
+  while (!s.empty() && s[0] == '#') s.erase(0, s.find('\n') + 1);
+  return s;
+}
+}  // namespace
+
+// Our line writer must produce exactly what prometheus-cpp would: values of
+// every kind (integers around 1e16, fractions, extremes, -0, NaN, infinities,
+// random doubles) and label sets with every character that needs escaping.
+TEST(lines_equal_prometheus_cpp_text_serializer) {
+  std::vector<double> values = {0,     -0.0,   1,     -1,     0.1,   1.0 / 3, 1e15,   1e16 - 2,  1e16,
+                                1e16 + 2, -1e16 + 2, 9007199254740993.0, 1e20, 123456789012345678.0, 1e-7,
+                                5e-324, 1.7976931348623157e308, -2.5e-300, 0.5, 100, 42.25, 1e300,
+                                std::nan(""), INFINITY, -INFINITY, 4503599627370495.5, 1e-5, 123.456e10};
+  uint64_t x = 88172645463325252ull;  // xorshift: reproducible random bit patterns
+  for (int i = 0; i < 3000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double d;
+    std::memcpy(&d, &x, sizeof d);
+    values.push_back(d);
+    values.push_back(static_cast<double>(static_cast<int64_t>(x >> (i % 64))) * (i % 3 == 0 ? -1 : 1));
+    values.push_back(static_cast<double>(x % 1000000) / 1000.0);
+  }
+  const std::vector<std::vector<metrics::Label>> sets = {
+      {}, {{"a", "plain"}}, {{"a", "q\"uote"}, {"b", "back\\slash"}, {"c", "new\nline\ttab"}}, {{"x_1", ""}}};
+  for (auto type : {prometheus::MetricType::Counter, prometheus::MetricType::Gauge, prometheus::MetricType::Untyped}) {
+    metrics::Sink s;
+    metrics::Family fam = s.family("m", "h", type);
+    for (const auto& set : sets) {
+      metrics::LabelSet labels(set);
+      for (double v : values) fam.add(labels, v);
+    }
+    std::string ours = metrics::render(s);
+    ours.erase(0, ours.find("\nm") + 1);  // drop the header lines
+    const std::string want = reference_lines(type, sets, values);
+    CHECK_EQ(ours.size(), want.size());
+    CHECK(ours == want);
+  }
+}
+
+TEST(histogram_lines_come_from_prometheus_cpp) {
+  metrics::Sink s;
+  s.histogram("h_seconds", "help").add_histogram({{"app", "a\"b"}}, {{1, 2}, {10, 5}}, 7, 30.5);
+  const std::string text = metrics::render(s);
+  CHECK(text.find("# TYPE h_seconds histogram\n") != std::string::npos);
+  CHECK(text.find("h_seconds_bucket{app=\"a\\\"b\",le=\"1\"} 2\n") != std::string::npos);
+  CHECK(text.find("h_seconds_bucket{app=\"a\\\"b\",le=\"+Inf\"} 7\n") != std::string::npos);
+  CHECK(text.find("h_seconds_sum{app=\"a\\\"b\"} 30.5\n") != std::string::npos);
+  CHECK(text.find("h_seconds_count{app=\"a\\\"b\"} 7\n") != std::string::npos);
+}
+
+TEST(take_text_gives_header_and_body_pieces_in_order) {
+  metrics::Sink s;
+  s.gauge("a", "ha").add(1);
+  s.gauge("empty", "he");
+  s.counter("b_total", "hb").add({{"l", "x"}}, 2);
+  const size_t bytes = s.byte_count();
+  std::vector<std::string> parts = s.take_text();
+  std::string joined;
+  for (const auto& p : parts) joined += p;
+  CHECK_EQ(joined.size(), bytes);
+  CHECK(joined.find("# TYPE a gauge\na 1\n# HELP empty he\n# TYPE empty gauge\n# HELP b_total hb\n") !=
+        std::string::npos);
+  CHECK(joined.find("b_total{l=\"x\"} 2\n") != std::string::npos);
+  CHECK_EQ(s.family_count(), 0u);
 }

@@ -64,3 +64,46 @@ TEST(relation_sizes_sql_opens_no_relation) {
     CHECK(has(s, "'base/' || db.oid || '/' || r.relfilenode"));
   }
 }
+
+// The relations_* settings: no SQL at all when unset; the same selection in
+// all three per-table collectors when set; user text always inside a literal.
+TEST(relation_filter_sql) {
+  collectors::RelationFilter none;
+  CHECK(!none.active());
+  for (int v : kVersions) {
+    CHECK(!has(collectors::tables_sql(v), "rel_selection"));
+    CHECK(!has(collectors::relation_sizes_sql(v), "rel_selection"));
+    CHECK(!has(collectors::indexes_sql(v), "rel_selection"));
+    CHECK(collectors::relation_dropped_sql(none, v).empty());
+  }
+  CHECK_EQ(collectors::sql_literal("a'b\\c"), "E'a''b\\\\c'");
+
+  collectors::RelationFilter f;
+  f.include = "^app\\.";
+  f.exclude = "_old$' OR true --";
+  const std::string incl = collectors::sql_literal(f.include), excl = collectors::sql_literal(f.exclude);
+  CHECK_EQ(excl, "E'_old$'' OR true --'");
+  for (int v : kVersions) {
+    const std::string ctes = collectors::relation_selection_ctes(f, v);
+    CHECK(has(ctes, ("NOT (n.nspname || '.' || c.relname) ~ " + incl).c_str()));
+    CHECK(has(ctes, ("WHEN (n.nspname || '.' || c.relname) ~ " + excl).c_str()));
+    CHECK(!has(ctes, "row_number"));  // no limit: no ranking
+    CHECK(!has(ctes, "relpages"));
+    CHECK(has(ctes, v >= 140000 ? "c.relkind IN ('r', 'm', 'p')" : "c.relkind IN ('r', 'm') "));
+    // The tables collector filters; the other two keep every row for their
+    // database-wide counts and mark the kept ones.
+    CHECK(has(collectors::tables_sql(v, f), ("WITH " + ctes + "idx AS (").c_str()));
+    CHECK(has(collectors::tables_sql(v, f), "AND c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)"));
+    CHECK(has(collectors::indexes_sql(v, f), "(t.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) AS kept"));
+    CHECK(has(collectors::relation_sizes_sql(v, f), "(c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) AS kept"));
+    CHECK(has(collectors::relation_dropped_sql(f, v), "GROUP BY dropped"));
+  }
+  collectors::RelationFilter g;
+  g.min_bytes = 65536;
+  g.limit = 100;
+  const std::string ctes = collectors::relation_selection_ctes(g, 150000);
+  CHECK(has(ctes, "current_setting('block_size')::float8 < 65536 THEN 'min_size'"));
+  CHECK(has(ctes, "ORDER BY activity DESC, oid) > 100 THEN 'limit'"));
+  CHECK(has(ctes, "pg_stat_get_tuples_returned(c.oid) + pg_stat_get_tuples_fetched(c.oid)"));
+  CHECK(!has(ctes, "'pattern'"));
+}
