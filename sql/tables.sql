@@ -126,12 +126,59 @@ SELECT metric, relname, round(value::numeric, 4) AS value FROM regress.rel_sampl
 WHERE metric ~ 'threshold_ratio$' AND relname IN ('vacuumed', 'scanned', 'noindex')
 ORDER BY 1, 2;
 
+-- Every value equals its column in pg_stat_user_tables / pg_statio_user_tables
+-- (one statement: one statistics snapshot), absent exactly where the view has
+-- NULL. The values come from the C API, the views from pg_stat_get_*.
+WITH m AS (SELECT relname, metric, value FROM regress.rel_samples(ARRAY['tables'])),
+v AS (
+  SELECT t.relname, x.metric, x.value
+  FROM pg_stat_user_tables t LEFT JOIN pg_statio_user_tables io USING (relid)
+  CROSS JOIN LATERAL (VALUES
+    ('seq_scan', t.seq_scan::float8), ('seq_tup_read', t.seq_tup_read), ('idx_scan', t.idx_scan),
+    ('idx_tup_fetch', t.idx_tup_fetch), ('n_tup_ins', t.n_tup_ins), ('n_tup_upd', t.n_tup_upd),
+    ('n_tup_del', t.n_tup_del), ('n_tup_hot_upd', t.n_tup_hot_upd), ('n_live_tup', t.n_live_tup),
+    ('n_dead_tup', t.n_dead_tup), ('n_mod_since_analyze', t.n_mod_since_analyze),
+    ('last_vacuum', extract(epoch FROM t.last_vacuum)::float8),
+    ('last_autovacuum', extract(epoch FROM t.last_autovacuum)::float8),
+    ('last_analyze', extract(epoch FROM t.last_analyze)::float8),
+    ('last_autoanalyze', extract(epoch FROM t.last_autoanalyze)::float8),
+    ('vacuum_count', t.vacuum_count), ('autovacuum_count', t.autovacuum_count),
+    ('analyze_count', t.analyze_count), ('autoanalyze_count', t.autoanalyze_count),
+    ('heap_blocks_read', io.heap_blks_read), ('heap_blocks_hit', io.heap_blks_hit),
+    ('idx_blocks_read', io.idx_blks_read), ('idx_blocks_hit', io.idx_blks_hit),
+    ('toast_blocks_read', io.toast_blks_read), ('toast_blocks_hit', io.toast_blks_hit),
+    ('tidx_blocks_read', io.tidx_blks_read), ('tidx_blocks_hit', io.tidx_blks_hit)) AS x(metric, value)
+  WHERE t.schemaname = 'regress_tables' AND x.value IS NOT NULL),
+mm AS (
+  SELECT relname, regexp_replace(metric, '^pg_stat(io)?_user_tables_', '') AS metric, value FROM m
+  WHERE metric !~ '(_seconds_ago|_threshold_ratio)$')
+SELECT count(*) > 100 AS compared_many,
+       count(*) FILTER (WHERE mm.value IS DISTINCT FROM v.value) AS different,
+       count(*) FILTER (WHERE v.value IS NULL) AS only_exported,
+       count(*) FILTER (WHERE mm.value IS NULL) AS only_in_views
+FROM v FULL JOIN mm USING (relname, metric);
+
 -- Indexes.
 SELECT metric, relname, indexrelname, value FROM regress.rel_samples(ARRAY['indexes'])
 WHERE metric = 'pg_index_valid' OR (relname = 'scanned' AND metric LIKE 'pg_index_%_total')
 ORDER BY 1, 2, 3;
 SELECT metric, value::float8 >= 1 AS at_least_one FROM regress.samples(ARRAY['indexes'])
 WHERE metric IN ('pg_index_invalid_count', 'pg_index_unused_count') ORDER BY 1;
+-- Per-index values equal pg_stat_user_indexes / pg_statio_user_indexes.
+WITH m AS (SELECT indexrelname, metric, value FROM regress.rel_samples(ARRAY['indexes'])
+           WHERE metric <> 'pg_index_valid'),
+v AS (
+  SELECT s.indexrelname, x.metric, x.value
+  FROM pg_stat_user_indexes s JOIN pg_statio_user_indexes io USING (indexrelid)
+  CROSS JOIN LATERAL (VALUES
+    ('pg_index_scans_total', s.idx_scan::float8), ('pg_index_tuples_read_total', s.idx_tup_read),
+    ('pg_index_tuples_fetched_total', s.idx_tup_fetch),
+    ('pg_statio_user_indexes_idx_blks_read_total', io.idx_blks_read),
+    ('pg_statio_user_indexes_idx_blks_hit_total', io.idx_blks_hit)) AS x(metric, value)
+  WHERE s.schemaname = 'regress_tables')
+SELECT count(*) >= 25 AS compared_many,
+       count(*) FILTER (WHERE m.value IS DISTINCT FROM v.value) AS different
+FROM v FULL JOIN m USING (indexrelname, metric);
 SELECT count(*) AS blks_hit_on_scanned_pkey FROM regress.rel_samples(ARRAY['indexes'])
 WHERE metric = 'pg_statio_user_indexes_idx_blks_hit_total' AND indexrelname = 'scanned_pkey' AND value >= 1;
 

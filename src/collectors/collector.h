@@ -16,6 +16,7 @@
 
 #include "collectors/relation_filter.h"
 #include "metrics/sink.h"
+#include "pg/relation_stats.h"
 #include "pg/result.h"
 
 namespace collectors {
@@ -27,6 +28,8 @@ struct Context {
   RelationFilter relations;  // pg_exporter.relations_*, read by the probe
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
+  // Statistics of these tables/indexes from the server's C API (guarded).
+  std::vector<pgx::RelationStats> relation_stats(const std::vector<uint32_t>& oids) const;
 };
 
 // One independently isolated piece of a collector's work: its own
@@ -72,9 +75,8 @@ struct ColumnMetric {
 
 // For each row and each ColumnMetric whose column exists, adds one sample
 // labelled by the label columns. NULL or non-numeric values add no sample
-// (absent, never a made-up 0). Missing label columns are an error. With
-// `keep_column`, rows where it is not true are skipped.
+// (absent, never a made-up 0). Missing label columns are an error.
 void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
-               const std::vector<ColumnMetric>& metrics, const char* keep_column = nullptr);
+               const std::vector<ColumnMetric>& metrics);
 
 }  // namespace collectors

@@ -8,8 +8,10 @@
 // and an index can be told apart. The count families (invalid, unused) stay
 // per-database gauges, as in that crate.
 //
-// One pass over pg_index joined to pg_class, only pg_stat_get_* functions: no
-// lock is taken on any user relation (sizes are in relation_sizes). Rows
+// One pass over pg_index joined to pg_class for the names, the statistics
+// from the server's C API (one lookup per index, not one pg_stat_get_* call
+// per column): no lock is taken on any user relation (sizes are in
+// relation_sizes). Rows
 // follow pg_stat_user_indexes: indexes of plain tables and materialized views
 // outside the system schemas (partitioned parents have no statistics), minus
 // temporary tables (private, short-lived, a new series each) and our schema.
@@ -18,8 +20,10 @@
 // not enforcing a primary key or unique constraint), also leaving out
 // exclusion constraints (dropping the index drops the constraint) and invalid
 // indexes (counted apart: they cannot be scanned at all).
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
@@ -38,12 +42,7 @@ std::string indexes_sql(int server_version, const RelationFilter& f) {
   if (!ctes.empty()) ctes = "WITH " + ctes.substr(0, ctes.size() - 2) + " ";
   return ctes +
     "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
-    "  pg_stat_get_numscans(i.oid) AS idx_scan,"
-    "  pg_stat_get_tuples_returned(i.oid) AS idx_tup_read,"
-    "  pg_stat_get_tuples_fetched(i.oid) AS idx_tup_fetch,"
-    "  pg_stat_get_blocks_fetched(i.oid) - pg_stat_get_blocks_hit(i.oid) AS idx_blks_read,"
-    "  pg_stat_get_blocks_hit(i.oid) AS idx_blks_hit,"
-    "  x.indisvalid AS valid,"
+    "  i.oid, x.indisvalid AS valid,"
     "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable, " +
     relation_kept(f, "t.oid") + " AS kept "
     "FROM pg_index x"
@@ -56,38 +55,65 @@ std::string indexes_sql(int server_version, const RelationFilter& f) {
 
 namespace {
 
+struct FamilyDef {
+  const char* name;
+  prometheus::MetricType type;
+  const char* help;
+  int64_t (*value)(const pgx::RelationStats&);
+};
+
+const FamilyDef kFamilies[] = {
+    {"pg_statio_user_indexes_idx_blks_read_total", C, "Number of disk blocks read from this index.",
+     [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; }},
+    {"pg_statio_user_indexes_idx_blks_hit_total", C, "Number of buffer hits in this index.",
+     [](const pgx::RelationStats& s) { return s.blocks_hit; }},
+    {"pg_index_scans_total", C, "Number of index scans initiated on this index.",
+     [](const pgx::RelationStats& s) { return s.numscans; }},
+    {"pg_index_tuples_read_total", C, "Number of index entries returned by scans on this index.",
+     [](const pgx::RelationStats& s) { return s.tuples_returned; }},
+    {"pg_index_tuples_fetched_total", C,
+     "Number of live table rows fetched by simple index scans using this index.",
+     [](const pgx::RelationStats& s) { return s.tuples_fetched; }},
+};
+
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(indexes_sql(ctx.server_version, ctx.relations).c_str());
+  const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
+               rel_c = rs.require("relname"), index_c = rs.require("indexrelname"), oid_c = rs.require("oid"),
+               valid_c = rs.require("valid"), droppable_c = rs.require("droppable"), kept_c = rs.require("kept");
+  std::vector<uint32_t> oids(rs.rows());
+  for (size_t r = 0; r < rs.rows(); r++) oids[r] = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+  const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
+
   // Per-index series for the selected tables' indexes; the counts below
   // cover every index (an invalid index matters on any table).
-  emit_rows(rs, out, {"datname", "schemaname", "relname", "indexrelname"},
-            {
-                {"idx_blks_read", "pg_statio_user_indexes_idx_blks_read_total", C,
-                 "Number of disk blocks read from this index."},
-                {"idx_blks_hit", "pg_statio_user_indexes_idx_blks_hit_total", C,
-                 "Number of buffer hits in this index."},
-                {"idx_scan", "pg_index_scans_total", C, "Number of index scans initiated on this index."},
-                {"idx_tup_read", "pg_index_tuples_read_total", C,
-                 "Number of index entries returned by scans on this index."},
-                {"idx_tup_fetch", "pg_index_tuples_fetched_total", C,
-                 "Number of live table rows fetched by simple index scans using this index."},
-                {"valid", "pg_index_valid", G,
-                 "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY)."},
-            },
-            "kept");
-
-  const size_t scan_col = rs.require("idx_scan"), valid_col = rs.require("valid"),
-               droppable_col = rs.require("droppable");
+  std::vector<metrics::Family> fams;
+  const size_t label_bytes = rs.rows() == 0 ? 0
+                                            : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() +
+                                                  rs.text(0, rel_c).size() + rs.text(0, index_c).size() + 56;
+  for (const FamilyDef& d : kFamilies) {
+    fams.push_back(out.family(d.name, d.help, d.type));
+    fams.back().reserve(rs.rows(), label_bytes);
+  }
+  metrics::Family valid_fam =
+      out.gauge("pg_index_valid", "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY).");
   double invalid = 0, unused = 0;
   for (size_t r = 0; r < rs.rows(); r++) {
-    auto valid = rs.number(r, valid_col);
+    const auto valid = rs.number(r, valid_c);
+    if (rs.number(r, kept_c).value_or(0) != 0) {
+      const metrics::LabelSet labels{{"datname", rs.text(r, datname_c)},
+                                     {"schemaname", rs.text(r, schema_c)},
+                                     {"relname", rs.text(r, rel_c)},
+                                     {"indexrelname", rs.text(r, index_c)}};
+      for (size_t k = 0; k < fams.size(); k++) fams[k].add(labels, static_cast<double>(kFamilies[k].value(st[r])));
+      if (valid) valid_fam.add(labels, *valid);
+    }
     if (valid && *valid == 0) {
       invalid++;
       continue;
     }
-    auto scans = rs.number(r, scan_col);
-    auto droppable = rs.number(r, droppable_col);
-    if (valid && scans && droppable && *scans == 0 && *droppable != 0) unused++;
+    const auto droppable = rs.number(r, droppable_c);
+    if (valid && droppable && st[r].numscans == 0 && *droppable != 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.
   const std::string& datname = ctx.database;

@@ -32,26 +32,25 @@ bool supports(const Collector& c, int server_version) {
 }
 
 void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<const char*>& label_columns,
-               const std::vector<ColumnMetric>& metrics, const char* keep_column) {
+               const std::vector<ColumnMetric>& metrics) {
   std::vector<size_t> label_idx;
   for (const char* l : label_columns) label_idx.push_back(rs.require(l));
-  std::vector<size_t> rows;
-  const size_t keep_idx = keep_column != nullptr ? rs.require(keep_column) : 0;
-  for (size_t r = 0; r < rs.rows(); r++) {
-    if (keep_column == nullptr || rs.number(r, keep_idx).value_or(0) != 0) rows.push_back(r);
-  }
   // Each row's labels are escaped once and shared by all its families.
   std::vector<metrics::LabelSet> row_labels(rs.rows());
   std::vector<metrics::Label> labels(label_columns.size());
-  for (size_t r : rows) {
+  size_t label_bytes = 0;
+  for (size_t r = 0; r < rs.rows(); r++) {
     for (size_t k = 0; k < label_idx.size(); k++) labels[k] = {label_columns[k], rs.text(r, label_idx[k])};
     row_labels[r].assign(labels.begin(), labels.end());
+    label_bytes += row_labels[r].text().size();
   }
+  const size_t avg_label_bytes = rs.rows() == 0 ? 0 : label_bytes / rs.rows() + 1;
   for (const ColumnMetric& m : metrics) {
     int col = rs.column(m.column);
     if (col < 0) continue;  // this server version has no such column
     metrics::Family fam = out.family(m.name, m.help, m.type);
-    for (size_t r : rows) {
+    fam.reserve(rs.rows(), avg_label_bytes);
+    for (size_t r = 0; r < rs.rows(); r++) {
       auto v = rs.number(r, static_cast<size_t>(col));
       if (v) fam.add(row_labels[r], *v * m.scale);
     }

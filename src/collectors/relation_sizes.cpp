@@ -9,14 +9,22 @@
 // ACCESS EXCLUSIVE lock (ALTER TABLE, REINDEX, TRUNCATE in a long
 // transaction: postgres_exporter's table collector then blocks until its
 // timeout) and leaves a relcache entry behind for every table and index, about
-// 6 kB each, for the life of the worker. The query only reads pg_class for the
-// file paths; nothing is locked or cached. A relation rewritten or dropped
-// between the catalog read and the stat() has no size in that scrape.
-// Paths in the database's default tablespace are built from relfilenode;
-// elsewhere pg_relation_filepath() gives them (a syscache lookup, no lock).
+// 6 kB each, for the life of the worker. Nothing is locked or cached here. A
+// relation rewritten or dropped between the catalog read and the stat() has
+// no size in that scrape.
+//
+// Two plain scans (pg_class with the file locations, pg_index for which
+// index and TOAST table belongs to which table); the joins are done here:
+// at 20,000 tables the SQL joins cost more than the scans. Paths in the
+// database's default tablespace are built from relfilenode; elsewhere
+// pg_relation_filepath() gives them (a syscache lookup, no lock).
+#include <algorithm>
+#include <cstdint>
 #include <map>
-#include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
@@ -24,78 +32,106 @@
 
 namespace collectors {
 
-namespace {
-
-// The main fork's path of pg_class row `c` ('' for relations without storage).
-std::string path_of(const char* c) {
-  const std::string a(c);
-  return "CASE WHEN " + a + ".relkind IN ('p', 'I') THEN '' WHEN " + a + ".reltablespace = 0 AND " + a +
-         ".relfilenode <> 0 AND db.dattablespace = 1663 THEN 'base/' || db.oid || '/' || " + a +
-         ".relfilenode ELSE pg_relation_filepath(" + a + ".oid) END";
-}
-
-}  // namespace
-
 std::string relation_sizes_sql(int server_version, const RelationFilter& f) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
-  const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
+  const std::string table_kinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
+  // The user tables, their indexes, and the TOAST tables and TOAST indexes
+  // (schema pg_toast) that the tables point to.
   return "WITH " + relation_selection_ctes(f, server_version) +
-         "db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()), "
-         "rels AS ("
-         "  SELECT c.*, n.nspname, " +
-         relation_kept(f, "c.oid") +
-         " AS kept FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-         "  WHERE c.relkind IN " +
-         std::string(relkinds) +
-         " AND c.relpersistence <> 't'"
-         "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
-         "    AND n.nspname !~ '^pg_toast') "
-         // A table: its own files, its TOAST table's and the TOAST index's.
-         "SELECT 'table' AS kind, r.nspname AS schemaname, r.relname, "
-         "  NULL::name AS indexrelname, concat_ws(',', " +
-         path_of("r") + ", CASE WHEN t.oid IS NOT NULL THEN " + path_of("t") +
-         " END, CASE WHEN ti.oid IS NOT NULL THEN " + path_of("ti") +
-         " END) AS paths, NULL::bool AS unused, r.kept "
-         "FROM rels r CROSS JOIN db "
-         "LEFT JOIN pg_class t ON t.oid = r.reltoastrelid "
-         "LEFT JOIN pg_index tx ON tx.indrelid = t.oid LEFT JOIN pg_class ti ON ti.oid = tx.indexrelid "
-         "UNION ALL "
-         "SELECT 'index', r.nspname, r.relname, i.relname, " +
-         path_of("i") +
-         ", pg_stat_get_numscans(i.oid) = 0 AND x.indisvalid"
-         "    AND NOT (x.indisprimary OR x.indisunique OR x.indisexclusion), r.kept "
-         "FROM rels r CROSS JOIN db JOIN pg_index x ON x.indrelid = r.oid JOIN pg_class i ON i.oid = "
-         "x.indexrelid "
-         // Partitioned indexes have no storage and no pg_stat_user_indexes row.
-         "WHERE i.relkind = 'i'";
+         "db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()) "
+         "SELECT c.oid, c.relkind, c.reltoastrelid, n.nspname AS schemaname, c.relname,"
+         "  n.nspname ~ '^pg_toast' AS toast, db.oid AS dboid, c.relfilenode,"
+         "  CASE WHEN c.relkind IN ('p', 'I') THEN NULL"
+         "    WHEN c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"
+         "    THEN pg_relation_filepath(c.oid) END AS path,"
+         "  CASE WHEN c.relkind IN " +
+         table_kinds + " THEN " + relation_kept(f, "c.oid") +
+         " END AS kept "
+         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
+         "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
+         "  AND (c.relkind IN " +
+         table_kinds +
+         " AND n.nspname !~ '^pg_toast' OR c.relkind IN ('i', 't'))";
 }
 
 namespace {
 
-constexpr auto G = prometheus::MetricType::Gauge;
+constexpr const char* kIndexSql =
+    "SELECT indrelid, indexrelid,"
+    "  indisvalid AND NOT (indisprimary OR indisunique OR indisexclusion) AS droppable "
+    "FROM pg_index";
 
-// Sum of the comma-separated relations' files; nullopt if one is missing.
-std::optional<double> files_bytes(datadir::RelationFiles& files, std::string_view paths) {
-  double total = 0;
-  size_t start = 0;
-  while (start < paths.size()) {
-    size_t comma = paths.find(',', start);
-    if (comma == std::string_view::npos) comma = paths.size();
-    auto bytes = files.bytes(paths.substr(start, comma - start));
-    if (!bytes) return std::nullopt;
-    total += static_cast<double>(*bytes);
-    start = comma + 1;
-  }
-  return total;
-}
+// One pg_class row, as the sizes need it.
+struct Rel {
+  size_t row;
+  std::string path;  // the main fork's path; empty: no storage
+  bool table = false;  // a user table (not TOAST, not an index)
+  bool toast = false;
+  uint32_t toast_oid = 0;
+};
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version, ctx.relations).c_str());
-  const size_t kind_c = rs.require("kind"), schema_c = rs.require("schemaname"),
-               rel_c = rs.require("relname"), index_c = rs.require("indexrelname"),
-               paths_c = rs.require("paths"), unused_c = rs.require("unused"),
+  const size_t oid_c = rs.require("oid"), kind_c = rs.require("relkind"), toast_rel_c = rs.require("reltoastrelid"),
+               schema_c = rs.require("schemaname"), rel_c = rs.require("relname"), toast_c = rs.require("toast"),
+               dboid_c = rs.require("dboid"), node_c = rs.require("relfilenode"), path_c = rs.require("path"),
                kept_c = rs.require("kept");
+  const pgx::ResultSet idx = ctx.query(kIndexSql);
+  const size_t indrel_c = idx.require("indrelid"), indexrel_c = idx.require("indexrelid"),
+               droppable_c = idx.require("droppable");
   const std::string& datname = ctx.database;
+
+  std::unordered_map<uint32_t, Rel> rels;
+  rels.reserve(rs.rows());
+  std::vector<uint32_t> tables;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+    const std::string_view kind = rs.text(r, kind_c);
+    Rel rel;
+    rel.row = r;
+    rel.toast = rs.number(r, toast_c).value_or(0) != 0;
+    rel.table = !rel.toast && kind != "i" && kind != "I";
+    rel.toast_oid = static_cast<uint32_t>(rs.number(r, toast_rel_c).value_or(0));
+    if (!rs.is_null(r, path_c)) {
+      rel.path = std::string(rs.text(r, path_c));
+    } else if (kind != "p" && kind != "I") {
+      rel.path = "base/" + std::string(rs.text(r, dboid_c)) + "/" + std::string(rs.text(r, node_c));
+    }
+    if (rel.table) tables.push_back(oid);
+    rels.emplace(oid, std::move(rel));
+  }
+  // Indexes by table, in pg_index order.
+  std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, bool>>> indexes_of;
+  for (size_t r = 0; r < idx.rows(); r++) {
+    const auto rel = static_cast<uint32_t>(idx.number(r, indrel_c).value_or(0));
+    if (rels.count(rel) == 0) continue;  // a catalog's index
+    indexes_of[rel].emplace_back(static_cast<uint32_t>(idx.number(r, indexrel_c).value_or(0)),
+                                 idx.number(r, droppable_c).value_or(0) != 0);
+  }
+  // Sorted by (schema, table) like the per-table sums always were.
+  std::sort(tables.begin(), tables.end(), [&](uint32_t a, uint32_t b) {
+    const Rel &x = rels.at(a), &y = rels.at(b);
+    const auto xs = rs.text(x.row, schema_c), ys = rs.text(y.row, schema_c);
+    return xs != ys ? xs < ys : rs.text(x.row, rel_c) < rs.text(y.row, rel_c);
+  });
+  // Unused: never scanned (and droppable, valid). One statistics lookup per
+  // index, in the order the loop below visits them.
+  std::vector<uint32_t> index_oids;
+  for (uint32_t t : tables) {
+    for (const auto& [i, droppable] : indexes_of[t]) index_oids.push_back(i);
+  }
+  const std::vector<pgx::RelationStats> index_stats = ctx.relation_stats(index_oids);
+
+  datadir::RelationFiles files;
+  // The size of one relation's files; nullopt if it has none now (dropped).
+  auto size_of = [&](uint32_t oid) -> std::optional<double> {
+    auto it = rels.find(oid);
+    if (it == rels.end()) return std::nullopt;
+    if (it->second.path.empty()) return 0.0;  // partitioned: no storage
+    auto bytes = files.bytes(it->second.path);
+    if (!bytes) return std::nullopt;
+    return static_cast<double>(*bytes);
+  };
 
   metrics::Family table_size = out.gauge(
       "pg_stat_user_tables_table_size_bytes",
@@ -103,53 +139,65 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   metrics::Family indexes_size = out.gauge("pg_stat_user_tables_index_size_bytes",
                                            "Disk space used by all indexes on this table, in bytes.");
   metrics::Family index_size = out.gauge("pg_index_size_bytes", "Disk space used by this index, in bytes.");
+  table_size.reserve(tables.size(), 80);
+  indexes_size.reserve(tables.size(), 80);
+  index_size.reserve(index_oids.size(), 110);
 
-  // Per table: the sum of its indexes, unknown if one index has no size.
-  struct Sum {
-    double bytes = 0;
-    bool known = true;
-  };
-  std::map<std::pair<std::string_view, std::string_view>, Sum> per_table;
-  datadir::RelationFiles files;
   double unused_bytes = 0;
   bool unused_known = true;
-  for (size_t r = 0; r < rs.rows(); r++) {
-    // Tables the relations_* settings leave out have no series; their
-    // unused indexes still count in pg_index_unused_size_bytes.
-    const bool kept = rs.number(r, kept_c).value_or(0) != 0;
-    const bool unused = rs.number(r, unused_c).value_or(0) != 0;
-    if (!kept && !unused) continue;
-    const std::string_view schema = rs.text(r, schema_c), rel = rs.text(r, rel_c);
-    const auto size = files_bytes(files, rs.text(r, paths_c));
-    if (rs.text(r, kind_c) == "table") {
-      per_table.try_emplace({schema, rel});
-      if (size) table_size.add({{"datname", datname}, {"schemaname", schema}, {"relname", rel}}, *size);
-      continue;
-    }
+  size_t stat_i = 0;
+  for (uint32_t t : tables) {
+    const Rel& table = rels.at(t);
+    const bool kept = rs.number(table.row, kept_c).value_or(0) != 0;
+    const std::vector<std::pair<uint32_t, bool>>& indexes = indexes_of[t];
+    const metrics::LabelSet labels{{"datname", datname},
+                                   {"schemaname", rs.text(table.row, schema_c)},
+                                   {"relname", rs.text(table.row, rel_c)}};
     if (kept) {
-      Sum& sum = per_table[{schema, rel}];
-      if (size) {
-        sum.bytes += *size;
-        index_size.add({{"datname", datname},
-                        {"schemaname", schema},
-                        {"relname", rel},
-                        {"indexrelname", rs.text(r, index_c)}},
-                       *size);
-      } else {
-        sum.known = false;
+      // The table, its TOAST table and the TOAST table's index, as pg_table_size.
+      std::optional<double> size = size_of(t);
+      if (size && table.toast_oid != 0) {
+        auto toast = size_of(table.toast_oid);
+        size = toast ? std::optional<double>(*size + *toast) : std::nullopt;
+        for (const auto& [ti, unused_flag] : indexes_of[table.toast_oid]) {
+          auto tsize = size_of(ti);
+          size = size && tsize ? std::optional<double>(*size + *tsize) : std::nullopt;
+        }
+      }
+      if (size) table_size.add(labels, *size);
+    }
+    double sum = 0;
+    bool sum_known = true;
+    for (const auto& [i, droppable] : indexes) {
+      const pgx::RelationStats& st = index_stats[stat_i++];
+      const bool unused = droppable && st.numscans == 0;
+      // Tables the relations_* settings leave out have no series; their
+      // unused indexes still count in pg_index_unused_size_bytes.
+      if (!kept && !unused) continue;
+      auto it = rels.find(i);
+      if (it == rels.end() || it->second.path.empty()) continue;  // a partitioned index: no storage
+      const auto size = size_of(i);
+      if (kept) {
+        if (size) {
+          sum += *size;
+          index_size.add({{"datname", datname},
+                          {"schemaname", rs.text(table.row, schema_c)},
+                          {"relname", rs.text(table.row, rel_c)},
+                          {"indexrelname", rs.text(it->second.row, rel_c)}},
+                         *size);
+        } else {
+          sum_known = false;
+        }
+      }
+      if (unused) {
+        if (size) {
+          unused_bytes += *size;
+        } else {
+          unused_known = false;
+        }
       }
     }
-    if (unused) {
-      if (size) {
-        unused_bytes += *size;
-      } else {
-        unused_known = false;
-      }
-    }
-  }
-  for (const auto& [key, sum] : per_table) {
-    if (sum.known)
-      indexes_size.add({{"datname", datname}, {"schemaname", key.first}, {"relname", key.second}}, sum.bytes);
+    if (kept && sum_known) indexes_size.add(labels, sum);
   }
   if (unused_known) {
     out.gauge("pg_index_unused_size_bytes",

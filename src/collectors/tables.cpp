@@ -1,14 +1,15 @@
 // Per-table statistics: postgres_exporter's pg_stat_user_tables_* and
 // pg_statio_user_tables_* families, with its names, types and labels.
 //
-// Why one query over the catalogs instead of the two views: the views each
-// aggregate pg_index per table, and postgres_exporter adds pg_table_size() and
-// pg_indexes_size() per row, which is seconds at 20,000 tables and waits on
-// any table locked ACCESS EXCLUSIVE. Here pg_class is read once, pg_index is
-// aggregated once (a hash join, linear in the number of indexes) for both the
-// tables and their TOAST tables, and only pg_stat_get_* functions are called:
-// they read the statistics, never the relations, so this collector takes no
-// lock on any user relation. Sizes live in the relation_sizes collector.
+// Why not the two views: they each aggregate pg_index per table, and
+// postgres_exporter adds pg_table_size() and pg_indexes_size() per row, which
+// is seconds at 20,000 tables and waits on any table locked ACCESS EXCLUSIVE.
+// Here one query reads pg_class (names, TOAST table, autovacuum thresholds),
+// one reads pg_index (which indexes belong to which table), and the
+// statistics come from the server's C API, one lookup per relation
+// (pg/relation_stats.h) where the views make one pg_stat_get_* call per
+// column. Nothing opens a relation, so this collector takes no lock on any
+// user relation. Sizes live in the relation_sizes collector.
 //
 // Values follow the views exactly (checked against them): idx_scan and
 // idx_tup_fetch are absent for a table with no index (the views' NULL),
@@ -24,7 +25,13 @@
 // autovacuum does (pg_class.reltuples, per-table storage parameters over the
 // server settings, the PG18 cap autovacuum_vacuum_max_threshold); 1 = the
 // trigger point. These are the two a PromQL query cannot compute.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
@@ -50,30 +57,29 @@ std::string tables_sql(int server_version, const RelationFilter& f) {
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
   std::string sql =
       "WITH " + relation_selection_ctes(f, server_version) +
-      "idx AS ("
-      "  SELECT indrelid, sum(pg_stat_get_numscans(indexrelid))::int8 AS scans,"
-      "    sum(pg_stat_get_tuples_fetched(indexrelid))::int8 AS fetched,"
-      "    sum(pg_stat_get_blocks_fetched(indexrelid) - pg_stat_get_blocks_hit(indexrelid))::int8 AS "
-      "blks_read,"
-      "    sum(pg_stat_get_blocks_hit(indexrelid))::int8 AS blks_hit"
-      "  FROM pg_index GROUP BY indrelid"
-      "), av AS ("
+      "av AS ("
       "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
       "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
       "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
       "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
   if (pg18) sql += ", current_setting('autovacuum_vacuum_max_threshold')::float8 AS vm";
   sql +=
-      "), s AS ("
-      "  SELECT n.nspname AS schemaname, c.relname, c.oid, c.relkind, c.reltoastrelid,"
-      "    greatest(c.reltuples, 0)::float8 AS reltuples,"
-      "    pg_stat_get_last_autovacuum_time(c.oid) AS last_autovacuum_time,"
-      "    pg_stat_get_last_autoanalyze_time(c.oid) AS last_autoanalyze_time,"
-      "    coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0) AS vac_threshold,"
-      "    coalesce(ro.at, av.at) + coalesce(ro.az, av.az) * greatest(c.reltuples, 0) AS anl_threshold";
-  if (pg18) sql += ", coalesce(ro.vm, av.vm) AS vac_max_threshold";
+      ") "
+      "SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, c.oid, c.reltoastrelid,"
+      "  extract(epoch FROM now())::float8 AS now,"
+      // Autovacuum never processes partitioned tables: no thresholds for them,
+      // and pg_statio_user_tables has no row for them.
+      "  c.relkind = 'p' AS partitioned,"
+      "  CASE WHEN c.relkind <> 'p' THEN ";
+  const std::string vac = "coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0)";
+  sql += pg18 ? "CASE WHEN coalesce(ro.vm, av.vm) >= 0 THEN least(" + vac + ", coalesce(ro.vm, av.vm)) ELSE " +
+                    vac + " END"
+              : vac;
   sql +=
-      "  FROM pg_class c"
+      " END AS vac_threshold,"
+      "  CASE WHEN c.relkind <> 'p' THEN"
+      "    coalesce(ro.at, av.at) + coalesce(ro.az, av.az) * greatest(c.reltuples, 0) END AS anl_threshold "
+      "FROM pg_class c"
       "  JOIN pg_namespace n ON n.oid = c.relnamespace"
       "  CROSS JOIN av"
       "  LEFT JOIN LATERAL (SELECT " +
@@ -87,65 +93,151 @@ std::string tables_sql(int server_version, const RelationFilter& f) {
       " AND c.relpersistence <> 't'"
       "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
       "    AND n.nspname !~ '^pg_toast'" +
-      relation_selected(f, "c.oid") +
-      ") "
-      "SELECT current_database() AS datname, s.schemaname, s.relname,"
-      "  pg_stat_get_numscans(s.oid) AS seq_scan,"
-      "  pg_stat_get_tuples_returned(s.oid) AS seq_tup_read,"
-      "  i.scans AS idx_scan,"
-      "  i.fetched + pg_stat_get_tuples_fetched(s.oid) AS idx_tup_fetch,"
-      "  pg_stat_get_tuples_inserted(s.oid) AS n_tup_ins,"
-      "  pg_stat_get_tuples_updated(s.oid) AS n_tup_upd,"
-      "  pg_stat_get_tuples_deleted(s.oid) AS n_tup_del,"
-      "  pg_stat_get_tuples_hot_updated(s.oid) AS n_tup_hot_upd,"
-      "  pg_stat_get_live_tuples(s.oid) AS n_live_tup,"
-      "  pg_stat_get_dead_tuples(s.oid) AS n_dead_tup,"
-      "  pg_stat_get_mod_since_analyze(s.oid) AS n_mod_since_analyze,"
-      "  extract(epoch FROM pg_stat_get_last_vacuum_time(s.oid)) AS last_vacuum,"
-      "  extract(epoch FROM s.last_autovacuum_time) AS last_autovacuum,"
-      "  extract(epoch FROM pg_stat_get_last_analyze_time(s.oid)) AS last_analyze,"
-      "  extract(epoch FROM s.last_autoanalyze_time) AS last_autoanalyze,"
-      "  pg_stat_get_vacuum_count(s.oid) AS vacuum_count,"
-      "  pg_stat_get_autovacuum_count(s.oid) AS autovacuum_count,"
-      "  pg_stat_get_analyze_count(s.oid) AS analyze_count,"
-      "  pg_stat_get_autoanalyze_count(s.oid) AS autoanalyze_count,"
-      // greatest() ignores NULLs: guard it, or "never" would read as 0 seconds ago.
-      "  CASE WHEN s.last_autovacuum_time IS NOT NULL"
-      "    THEN greatest(0, extract(epoch FROM now() - s.last_autovacuum_time)) END"
-      "    AS last_autovacuum_seconds_ago,"
-      "  CASE WHEN s.last_autoanalyze_time IS NOT NULL"
-      "    THEN greatest(0, extract(epoch FROM now() - s.last_autoanalyze_time)) END"
-      "    AS last_autoanalyze_seconds_ago,"
-      // Autovacuum never processes partitioned tables: no ratio for them.
-      "  CASE WHEN s.relkind <> 'p' THEN pg_stat_get_dead_tuples(s.oid) / nullif(";
-  sql += pg18 ? "CASE WHEN s.vac_max_threshold >= 0 THEN least(s.vac_threshold, s.vac_max_threshold)"
-                " ELSE s.vac_threshold END"
-              : "s.vac_threshold";
-  sql +=
-      ", 0) END AS autovacuum_threshold_ratio,"
-      "  CASE WHEN s.relkind <> 'p' THEN pg_stat_get_mod_since_analyze(s.oid) / nullif(s.anl_threshold, 0) "
-      "END"
-      "    AS autoanalyze_threshold_ratio,"
-      // pg_statio_user_tables: no rows for partitioned tables.
-      "  CASE WHEN s.relkind <> 'p' THEN pg_stat_get_blocks_fetched(s.oid) - pg_stat_get_blocks_hit(s.oid) "
-      "END"
-      "    AS heap_blks_read,"
-      "  CASE WHEN s.relkind <> 'p' THEN pg_stat_get_blocks_hit(s.oid) END AS heap_blks_hit,"
-      "  CASE WHEN s.relkind <> 'p' THEN i.blks_read END AS idx_blks_read,"
-      "  CASE WHEN s.relkind <> 'p' THEN i.blks_hit END AS idx_blks_hit,"
-      "  CASE WHEN s.reltoastrelid <> 0"
-      "    THEN pg_stat_get_blocks_fetched(s.reltoastrelid) - pg_stat_get_blocks_hit(s.reltoastrelid) END"
-      "    AS toast_blks_read,"
-      "  CASE WHEN s.reltoastrelid <> 0 THEN pg_stat_get_blocks_hit(s.reltoastrelid) END AS toast_blks_hit,"
-      "  t.blks_read AS tidx_blks_read,"
-      "  t.blks_hit AS tidx_blks_hit "
-      "FROM s"
-      " LEFT JOIN idx i ON i.indrelid = s.oid"
-      " LEFT JOIN idx t ON t.indrelid = s.reltoastrelid AND s.reltoastrelid <> 0";
+      relation_selected(f, "c.oid");
   return sql;
 }
 
 namespace {
+
+// Which indexes each table (and TOAST table) has: the views' LEFT JOIN
+// pg_index, read once.
+constexpr const char* kIndexesSql = "SELECT indrelid, indexrelid FROM pg_index";
+
+// The families, in output order; each value is computed from the statistics
+// below (NaN = absent, as the views' NULL).
+enum Field {
+  kSeqScan,
+  kSeqTupRead,
+  kIdxScan,
+  kIdxTupFetch,
+  kInserted,
+  kUpdated,
+  kDeleted,
+  kHotUpdated,
+  kLive,
+  kDead,
+  kModSinceAnalyze,
+  kLastVacuum,
+  kLastAutovacuum,
+  kLastAnalyze,
+  kLastAutoanalyze,
+  kVacuumCount,
+  kAutovacuumCount,
+  kAnalyzeCount,
+  kAutoanalyzeCount,
+  kAutovacuumAgo,
+  kAutoanalyzeAgo,
+  kAutovacuumRatio,
+  kAutoanalyzeRatio,
+  kHeapRead,
+  kHeapHit,
+  kIdxRead,
+  kIdxHit,
+  kToastRead,
+  kToastHit,
+  kTidxRead,
+  kTidxHit,
+  kFieldCount
+};
+
+struct FamilyDef {
+  const char* name;
+  prometheus::MetricType type;
+  const char* help;
+};
+
+const FamilyDef kFamilies[kFieldCount] = {
+    {"pg_stat_user_tables_seq_scan", C, "Number of sequential scans initiated on this table."},
+    {"pg_stat_user_tables_seq_tup_read", C, "Number of live rows fetched by sequential scans."},
+    {"pg_stat_user_tables_idx_scan", C, "Number of index scans initiated on this table."},
+    {"pg_stat_user_tables_idx_tup_fetch", C, "Number of live rows fetched by index scans."},
+    {"pg_stat_user_tables_n_tup_ins", C, "Number of rows inserted."},
+    {"pg_stat_user_tables_n_tup_upd", C, "Number of rows updated."},
+    {"pg_stat_user_tables_n_tup_del", C, "Number of rows deleted."},
+    {"pg_stat_user_tables_n_tup_hot_upd", C, "Number of rows HOT updated (no separate index update required)."},
+    {"pg_stat_user_tables_n_live_tup", G, "Estimated number of live rows."},
+    {"pg_stat_user_tables_n_dead_tup", G, "Estimated number of dead rows."},
+    {"pg_stat_user_tables_n_mod_since_analyze", G, "Estimated number of rows changed since the last analyze."},
+    {"pg_stat_user_tables_last_vacuum", G,
+     "Last time this table was manually vacuumed (not counting VACUUM FULL), in Unix seconds; absent if "
+     "never."},
+    {"pg_stat_user_tables_last_autovacuum", G,
+     "Last time this table was vacuumed by autovacuum, in Unix seconds; absent if never."},
+    {"pg_stat_user_tables_last_analyze", G,
+     "Last time this table was manually analyzed, in Unix seconds; absent if never."},
+    {"pg_stat_user_tables_last_autoanalyze", G,
+     "Last time this table was analyzed by autovacuum, in Unix seconds; absent if never."},
+    {"pg_stat_user_tables_vacuum_count", C,
+     "Number of times this table has been manually vacuumed (not counting VACUUM FULL)."},
+    {"pg_stat_user_tables_autovacuum_count", C, "Number of times this table has been vacuumed by autovacuum."},
+    {"pg_stat_user_tables_analyze_count", C, "Number of times this table has been manually analyzed."},
+    {"pg_stat_user_tables_autoanalyze_count", C, "Number of times this table has been analyzed by autovacuum."},
+    {"pg_stat_user_tables_last_autovacuum_seconds_ago", G,
+     "Seconds since this table was last vacuumed by autovacuum; absent if never."},
+    {"pg_stat_user_tables_last_autoanalyze_seconds_ago", G,
+     "Seconds since this table was last analyzed by autovacuum; absent if never."},
+    {"pg_stat_user_tables_autovacuum_threshold_ratio", G,
+     "Dead rows over the number that triggers autovacuum on this table (table settings, else server "
+     "settings); above 1 autovacuum is due."},
+    {"pg_stat_user_tables_autoanalyze_threshold_ratio", G,
+     "Rows changed since analyze over the number that triggers autoanalyze on this table; above 1 "
+     "autoanalyze is due."},
+    {"pg_statio_user_tables_heap_blocks_read", C, "Number of disk blocks read from this table."},
+    {"pg_statio_user_tables_heap_blocks_hit", C, "Number of buffer hits in this table."},
+    {"pg_statio_user_tables_idx_blocks_read", C, "Number of disk blocks read from all indexes on this table."},
+    {"pg_statio_user_tables_idx_blocks_hit", C, "Number of buffer hits in all indexes on this table."},
+    {"pg_statio_user_tables_toast_blocks_read", C, "Number of disk blocks read from this table's TOAST table."},
+    {"pg_statio_user_tables_toast_blocks_hit", C, "Number of buffer hits in this table's TOAST table."},
+    {"pg_statio_user_tables_tidx_blocks_read", C,
+     "Number of disk blocks read from this table's TOAST table indexes."},
+    {"pg_statio_user_tables_tidx_blocks_hit", C, "Number of buffer hits in this table's TOAST table indexes."},
+};
+
+// The indexes of each relation, from pg_index rows (indrelid, indexrelid).
+class IndexMap {
+ public:
+  explicit IndexMap(const pgx::ResultSet& rs) {
+    const size_t rel_c = rs.require("indrelid"), idx_c = rs.require("indexrelid");
+    pairs_.reserve(rs.rows());
+    for (size_t r = 0; r < rs.rows(); r++) {
+      auto rel = rs.number(r, rel_c), idx = rs.number(r, idx_c);
+      if (rel && idx) pairs_.emplace_back(static_cast<uint32_t>(*rel), static_cast<uint32_t>(*idx));
+    }
+    std::sort(pairs_.begin(), pairs_.end());
+  }
+  // Appends the indexes of `rel` to `out`; returns how many.
+  size_t append(uint32_t rel, std::vector<uint32_t>& out) const {
+    auto it = std::lower_bound(pairs_.begin(), pairs_.end(), std::make_pair(rel, uint32_t{0}));
+    size_t n = 0;
+    for (; it != pairs_.end() && it->first == rel; ++it, ++n) out.push_back(it->second);
+    return n;
+  }
+
+ private:
+  std::vector<std::pair<uint32_t, uint32_t>> pairs_;
+};
+
+// Where one table's relations sit in a batch's oid list: the table, then its
+// indexes, its TOAST table and the TOAST table's indexes.
+struct Layout {
+  size_t table = 0, indexes = 0, n_indexes = 0, toast = 0, toast_indexes = 0, n_toast_indexes = 0;
+  bool has_toast = false;
+};
+
+// Sums over a range of index statistics; NaN when the range is empty (the
+// views' sum() over no rows).
+template <typename Fn>
+double sum_over(const std::vector<pgx::RelationStats>& st, size_t from, size_t n, Fn fn) {
+  if (n == 0) return NAN;
+  double total = 0;
+  for (size_t i = from; i < from + n; i++) total += static_cast<double>(fn(st[i]));
+  return total;
+}
+
+double ratio(double num, std::optional<double> den) {
+  if (!den || *den == 0) return NAN;
+  return num / *den;
+}
 
 // How many tables have per-table series, and how many the relations_*
 // settings left out, by reason (0 when none is set).
@@ -173,70 +265,107 @@ void emit_selection(const Context& ctx, size_t exported, metrics::Sink& out) {
 void collect_tables(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(tables_sql(ctx.server_version, ctx.relations).c_str());
   emit_selection(ctx, rs.rows(), out);
-  emit_rows(
-      rs, out, {"datname", "schemaname", "relname"},
-      {
-          {"seq_scan", "pg_stat_user_tables_seq_scan", C,
-           "Number of sequential scans initiated on this table."},
-          {"seq_tup_read", "pg_stat_user_tables_seq_tup_read", C,
-           "Number of live rows fetched by sequential scans."},
-          {"idx_scan", "pg_stat_user_tables_idx_scan", C, "Number of index scans initiated on this table."},
-          {"idx_tup_fetch", "pg_stat_user_tables_idx_tup_fetch", C,
-           "Number of live rows fetched by index scans."},
-          {"n_tup_ins", "pg_stat_user_tables_n_tup_ins", C, "Number of rows inserted."},
-          {"n_tup_upd", "pg_stat_user_tables_n_tup_upd", C, "Number of rows updated."},
-          {"n_tup_del", "pg_stat_user_tables_n_tup_del", C, "Number of rows deleted."},
-          {"n_tup_hot_upd", "pg_stat_user_tables_n_tup_hot_upd", C,
-           "Number of rows HOT updated (no separate index update required)."},
-          {"n_live_tup", "pg_stat_user_tables_n_live_tup", G, "Estimated number of live rows."},
-          {"n_dead_tup", "pg_stat_user_tables_n_dead_tup", G, "Estimated number of dead rows."},
-          {"n_mod_since_analyze", "pg_stat_user_tables_n_mod_since_analyze", G,
-           "Estimated number of rows changed since the last analyze."},
-          {"last_vacuum", "pg_stat_user_tables_last_vacuum", G,
-           "Last time this table was manually vacuumed (not counting VACUUM FULL), in Unix seconds; absent "
-           "if "
-           "never."},
-          {"last_autovacuum", "pg_stat_user_tables_last_autovacuum", G,
-           "Last time this table was vacuumed by autovacuum, in Unix seconds; absent if never."},
-          {"last_analyze", "pg_stat_user_tables_last_analyze", G,
-           "Last time this table was manually analyzed, in Unix seconds; absent if never."},
-          {"last_autoanalyze", "pg_stat_user_tables_last_autoanalyze", G,
-           "Last time this table was analyzed by autovacuum, in Unix seconds; absent if never."},
-          {"vacuum_count", "pg_stat_user_tables_vacuum_count", C,
-           "Number of times this table has been manually vacuumed (not counting VACUUM FULL)."},
-          {"autovacuum_count", "pg_stat_user_tables_autovacuum_count", C,
-           "Number of times this table has been vacuumed by autovacuum."},
-          {"analyze_count", "pg_stat_user_tables_analyze_count", C,
-           "Number of times this table has been manually analyzed."},
-          {"autoanalyze_count", "pg_stat_user_tables_autoanalyze_count", C,
-           "Number of times this table has been analyzed by autovacuum."},
-          {"last_autovacuum_seconds_ago", "pg_stat_user_tables_last_autovacuum_seconds_ago", G,
-           "Seconds since this table was last vacuumed by autovacuum; absent if never."},
-          {"last_autoanalyze_seconds_ago", "pg_stat_user_tables_last_autoanalyze_seconds_ago", G,
-           "Seconds since this table was last analyzed by autovacuum; absent if never."},
-          {"autovacuum_threshold_ratio", "pg_stat_user_tables_autovacuum_threshold_ratio", G,
-           "Dead rows over the number that triggers autovacuum on this table (table settings, else server "
-           "settings); above 1 autovacuum is due."},
-          {"autoanalyze_threshold_ratio", "pg_stat_user_tables_autoanalyze_threshold_ratio", G,
-           "Rows changed since analyze over the number that triggers autoanalyze on this table; above 1 "
-           "autoanalyze is due."},
-          {"heap_blks_read", "pg_statio_user_tables_heap_blocks_read", C,
-           "Number of disk blocks read from this table."},
-          {"heap_blks_hit", "pg_statio_user_tables_heap_blocks_hit", C,
-           "Number of buffer hits in this table."},
-          {"idx_blks_read", "pg_statio_user_tables_idx_blocks_read", C,
-           "Number of disk blocks read from all indexes on this table."},
-          {"idx_blks_hit", "pg_statio_user_tables_idx_blocks_hit", C,
-           "Number of buffer hits in all indexes on this table."},
-          {"toast_blks_read", "pg_statio_user_tables_toast_blocks_read", C,
-           "Number of disk blocks read from this table's TOAST table."},
-          {"toast_blks_hit", "pg_statio_user_tables_toast_blocks_hit", C,
-           "Number of buffer hits in this table's TOAST table."},
-          {"tidx_blks_read", "pg_statio_user_tables_tidx_blocks_read", C,
-           "Number of disk blocks read from this table's TOAST table indexes."},
-          {"tidx_blks_hit", "pg_statio_user_tables_tidx_blocks_hit", C,
-           "Number of buffer hits in this table's TOAST table indexes."},
+  const IndexMap index_map(ctx.query(kIndexesSql));
+  const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
+               relname_c = rs.require("relname"), oid_c = rs.require("oid"), toast_c = rs.require("reltoastrelid"),
+               now_c = rs.require("now"), part_c = rs.require("partitioned"), vac_c = rs.require("vac_threshold"),
+               anl_c = rs.require("anl_threshold");
+
+  std::vector<metrics::Family> fams;
+  // Labels are about as long as the three names plus the label syntax.
+  const size_t label_bytes =
+      rs.rows() == 0 ? 0
+                     : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() + rs.text(0, relname_c).size() + 40;
+  for (const FamilyDef& d : kFamilies) {
+    fams.push_back(out.family(d.name, d.help, d.type));
+    fams.back().reserve(rs.rows(), label_bytes);
+  }
+
+  // In batches: one guarded C call per batch, bounded memory.
+  constexpr size_t kBatch = 1024;
+  std::vector<uint32_t> oids;
+  std::vector<Layout> layout;
+  for (size_t first = 0; first < rs.rows(); first += kBatch) {
+    const size_t last = std::min(rs.rows(), first + kBatch);
+    oids.clear();
+    layout.clear();
+    for (size_t r = first; r < last; r++) {
+      Layout l;
+      const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+      const auto toast = static_cast<uint32_t>(rs.number(r, toast_c).value_or(0));
+      l.table = oids.size();
+      oids.push_back(oid);
+      l.indexes = oids.size();
+      l.n_indexes = index_map.append(oid, oids);
+      l.has_toast = toast != 0;
+      if (l.has_toast) {
+        l.toast = oids.size();
+        oids.push_back(toast);
+        l.toast_indexes = oids.size();
+        l.n_toast_indexes = index_map.append(toast, oids);
+      }
+      layout.push_back(l);
+    }
+    const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
+
+    for (size_t r = first; r < last; r++) {
+      const Layout& l = layout[r - first];
+      const pgx::RelationStats& t = st[l.table];
+      const bool partitioned = rs.number(r, part_c).value_or(0) != 0;
+      const double now = rs.number(r, now_c).value_or(NAN);
+      double v[kFieldCount];
+      v[kSeqScan] = static_cast<double>(t.numscans);
+      v[kSeqTupRead] = static_cast<double>(t.tuples_returned);
+      v[kIdxScan] = sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.numscans; });
+      v[kIdxTupFetch] = sum_over(st, l.indexes, l.n_indexes,
+                                 [](const pgx::RelationStats& s) { return s.tuples_fetched; }) +
+                        static_cast<double>(t.tuples_fetched);
+      v[kInserted] = static_cast<double>(t.tuples_inserted);
+      v[kUpdated] = static_cast<double>(t.tuples_updated);
+      v[kDeleted] = static_cast<double>(t.tuples_deleted);
+      v[kHotUpdated] = static_cast<double>(t.tuples_hot_updated);
+      v[kLive] = static_cast<double>(t.live_tuples);
+      v[kDead] = static_cast<double>(t.dead_tuples);
+      v[kModSinceAnalyze] = static_cast<double>(t.mod_since_analyze);
+      v[kLastVacuum] = t.last_vacuum;
+      v[kLastAutovacuum] = t.last_autovacuum;
+      v[kLastAnalyze] = t.last_analyze;
+      v[kLastAutoanalyze] = t.last_autoanalyze;
+      v[kVacuumCount] = static_cast<double>(t.vacuum_count);
+      v[kAutovacuumCount] = static_cast<double>(t.autovacuum_count);
+      v[kAnalyzeCount] = static_cast<double>(t.analyze_count);
+      v[kAutoanalyzeCount] = static_cast<double>(t.autoanalyze_count);
+      v[kAutovacuumAgo] = std::max(0.0, now - t.last_autovacuum);  // NaN stays NaN: never
+      v[kAutoanalyzeAgo] = std::max(0.0, now - t.last_autoanalyze);
+      if (std::isnan(t.last_autovacuum)) v[kAutovacuumAgo] = NAN;
+      if (std::isnan(t.last_autoanalyze)) v[kAutoanalyzeAgo] = NAN;
+      v[kAutovacuumRatio] = ratio(static_cast<double>(t.dead_tuples), rs.number(r, vac_c));
+      v[kAutoanalyzeRatio] = ratio(static_cast<double>(t.mod_since_analyze), rs.number(r, anl_c));
+      v[kHeapRead] = partitioned ? NAN : static_cast<double>(t.blocks_fetched - t.blocks_hit);
+      v[kHeapHit] = partitioned ? NAN : static_cast<double>(t.blocks_hit);
+      v[kIdxRead] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
+        return s.blocks_fetched - s.blocks_hit;
       });
+      v[kIdxHit] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
+        return s.blocks_hit;
+      });
+      v[kToastRead] = l.has_toast ? static_cast<double>(st[l.toast].blocks_fetched - st[l.toast].blocks_hit) : NAN;
+      v[kToastHit] = l.has_toast ? static_cast<double>(st[l.toast].blocks_hit) : NAN;
+      v[kTidxRead] = l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
+                                            [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; })
+                                 : NAN;
+      v[kTidxHit] = l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
+                                           [](const pgx::RelationStats& s) { return s.blocks_hit; })
+                                : NAN;
+
+      const metrics::LabelSet labels{{"datname", rs.text(r, datname_c)},
+                                     {"schemaname", rs.text(r, schema_c)},
+                                     {"relname", rs.text(r, relname_c)}};
+      for (int k = 0; k < kFieldCount; k++) {
+        if (!std::isnan(v[k])) fams[k].add(labels, v[k]);
+      }
+    }
+  }
 }
 
 }  // namespace

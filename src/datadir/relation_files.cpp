@@ -5,17 +5,65 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace datadir {
+
+namespace {
+
+constexpr const char* kForkSuffix[4] = {"", "_fsm", "_vm", "_init"};
+
+// Digits only, no sign, fits in uint32 (relfilenodes and segment numbers).
+std::optional<uint32_t> parse_u32(std::string_view s) {
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
+}  // namespace
+
+std::optional<RelationFiles::File> RelationFiles::parse_name(std::string_view name) {
+  File f;
+  const size_t dot = name.find('.');
+  if (dot != std::string_view::npos) {
+    auto seg = parse_u32(name.substr(dot + 1));
+    if (!seg || *seg == 0) return std::nullopt;
+    f.segment = *seg;
+    name = name.substr(0, dot);
+  }
+  const size_t us = name.find('_');
+  if (us != std::string_view::npos) {
+    const std::string_view suffix = name.substr(us);
+    bool known = false;
+    for (uint8_t k = 1; k < 4; k++) {
+      if (suffix == kForkSuffix[k]) {
+        f.fork = k;
+        known = true;
+      }
+    }
+    if (!known) return std::nullopt;
+    name = name.substr(0, us);
+  }
+  auto node = parse_u32(name);
+  if (!node) return std::nullopt;
+  f.node = *node;
+  return f;
+}
 
 RelationFiles::~RelationFiles() {
   if (dirfd_ >= 0) ::close(dirfd_);
 }
 
-// Size of one file; nullopt when it does not exist (or is not a regular file).
-std::optional<uint64_t> RelationFiles::file_bytes(const std::string& name) const {
-  if (names_.count(name) == 0) return std::nullopt;  // did not exist when listed
+// Size of one file; nullopt when it is gone (or is not a regular file).
+std::optional<uint64_t> RelationFiles::file_bytes(const File& f) const {
+  std::string name = std::to_string(f.node) + kForkSuffix[f.fork];
+  if (f.segment > 0) name += "." + std::to_string(f.segment);
   struct stat st;
   if (::fstatat(dirfd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
     return std::nullopt;
@@ -23,41 +71,9 @@ std::optional<uint64_t> RelationFiles::file_bytes(const std::string& name) const
   return static_cast<uint64_t>(st.st_size);
 }
 
-// A fork: the first file and then .1, .2, ... until one is missing. 1 GB
-// segments make 32 TB tables 32768 files: bound the walk far above that.
-uint64_t RelationFiles::fork_bytes(const std::string& first, bool* exists) const {
-  auto size = file_bytes(first);
-  *exists = size.has_value();
-  if (!size) return 0;
-  uint64_t total = *size;
-  for (int segment = 1; segment < 1 << 20; segment++) {
-    auto more = file_bytes(first + "." + std::to_string(segment));
-    if (!more) break;
-    total += *more;
-  }
-  return total;
-}
-
-std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
-  if (!plausible_relation_path(path)) return std::nullopt;
-  const size_t slash = path.rfind('/');
-  const std::string_view dir = path.substr(0, slash);
-  if (dirfd_ < 0 || dir != dir_) open_dir(dir);
-  if (dirfd_ < 0) return std::nullopt;
-  const std::string main(path.substr(slash + 1));
-  bool exists = false;
-  uint64_t total = fork_bytes(main, &exists);
-  if (!exists) return std::nullopt;
-  for (const char* fork : {"_fsm", "_vm", "_init"}) {
-    bool fork_exists = false;
-    total += fork_bytes(main + fork, &fork_exists);
-  }
-  return total;
-}
-
 void RelationFiles::open_dir(std::string_view dir) {
   if (dirfd_ >= 0) ::close(dirfd_);
-  names_.clear();
+  files_.clear();
   dir_.assign(dir);
   dirfd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd_ < 0) return;
@@ -70,7 +86,43 @@ void RelationFiles::open_dir(std::string_view dir) {
     dirfd_ = -1;
     return;
   }
-  while (const dirent* e = ::readdir(d.get())) names_.emplace(e->d_name);
+  while (const dirent* e = ::readdir(d.get())) {
+    if (auto f = parse_name(e->d_name)) files_.push_back(*f);
+  }
+  std::sort(files_.begin(), files_.end());
+}
+
+std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
+  if (!plausible_relation_path(path)) return std::nullopt;
+  const size_t slash = path.rfind('/');
+  const std::string_view dir = path.substr(0, slash);
+  if (dirfd_ < 0 || dir != dir_) open_dir(dir);
+  if (dirfd_ < 0) return std::nullopt;
+  auto main = parse_name(path.substr(slash + 1));
+  if (!main || main->fork != 0 || main->segment != 0) return std::nullopt;
+  // This relation's files as listed, in (fork, segment) order. Like
+  // PostgreSQL's own sum, a fork ends at its first missing segment.
+  auto it = std::lower_bound(files_.begin(), files_.end(), *main);
+  if (it == files_.end() || it->node != main->node || it->fork != 0 || it->segment != 0) return std::nullopt;
+  uint64_t total = 0;
+  int fork = -1;
+  uint32_t next_segment = 0;
+  for (; it != files_.end() && it->node == main->node; ++it) {
+    if (it->fork != fork) {
+      fork = it->fork;
+      next_segment = 0;
+    }
+    if (it->segment != next_segment) continue;  // after a gap: not part of the fork
+    auto size = file_bytes(*it);
+    if (!size) {
+      if (fork == 0 && it->segment == 0) return std::nullopt;  // dropped since the listing
+      next_segment = UINT32_MAX;  // a gap from here on
+      continue;
+    }
+    total += *size;
+    next_segment++;
+  }
+  return total;
 }
 
 bool plausible_relation_path(std::string_view path) {

@@ -232,6 +232,12 @@ size_t Sink::byte_count() const {
   return n;
 }
 
+void Family::reserve(size_t samples, size_t label_bytes) {
+  Sink::Entry& e = sink_->families_[index_];
+  // name, labels, a space, a value of up to ~20 characters, a newline.
+  e.body.reserve(e.body.size() + samples * (e.name.size() + label_bytes + 22));
+}
+
 void Family::add(const LabelSet& labels, double value) {
   Sink::Entry& e = sink_->families_[index_];
   if (e.type == prometheus::MetricType::Histogram) {

@@ -52,6 +52,9 @@ class Family {
   void add(std::initializer_list<Label> labels, double value) { add(LabelSet(labels), value); }
   void add(const std::vector<Label>& labels, double value) { add(LabelSet(labels), value); }
   void add(double value) { add(LabelSet(), value); }
+  // Room for `samples` more lines with labels of about `label_bytes` each: a
+  // family of 20,000 lines otherwise grows by copying itself a dozen times.
+  void reserve(size_t samples, size_t label_bytes);
   // One histogram sample (family declared with Sink::histogram): `buckets`
   // are (upper bound, cumulative count) pairs in increasing bound order; the
   // +Inf bucket is rendered from `count`.

@@ -40,6 +40,11 @@ void ResultSet::reset(size_t ncols) {
   nrows_ = 0;
 }
 
+void ResultSet::reserve(size_t rows, size_t text_bytes) {
+  cells_.reserve(rows * names_.size());
+  arena_.reserve(text_bytes);
+}
+
 void ResultSet::set_column_name(size_t c, std::string_view name) { names_.at(c) = std::string(name); }
 
 void ResultSet::add_row() {

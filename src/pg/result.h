@@ -30,6 +30,7 @@ class ResultSet {
 
   // Building (used by the SPI layer).
   void reset(size_t ncols);
+  void reserve(size_t rows, size_t text_bytes);
   void set_column_name(size_t c, std::string_view name);
   void add_row();
   void set_cell(size_t c, const char* value);  // nullptr = NULL

@@ -29,6 +29,7 @@ struct RawResult {
   uint64 nrows;
   char** names;
   char** values;  // nrows * ncols, NULL for SQL NULL
+  uint64 bytes;   // text in all values
 };
 
 constexpr uint64 kMaxResultBytes = uint64{128} << 20;
@@ -79,6 +80,7 @@ void run_query(void* p) {
                errmsg("pg_exporter: query result exceeds %d MB of text", (int)(kMaxResultBytes >> 20))));
     if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
   }
+  r->bytes = bytes;
   MemoryContextSwitchTo(old);
   SPI_finish();
 }
@@ -139,6 +141,7 @@ ResultSet query(const char* sql) {
 
   ResultSet rs;
   rs.reset(static_cast<size_t>(raw.ncols));
+  rs.reserve(static_cast<size_t>(raw.nrows), static_cast<size_t>(raw.bytes));
   for (int c = 0; c < raw.ncols; c++) rs.set_column_name(c, raw.names[c]);
   for (uint64 i = 0; i < raw.nrows; i++) {
     rs.add_row();

@@ -128,8 +128,16 @@ void Exporter::loop_once() {
   }
 
   double now = pgx::monotonic_seconds();
+  // A cached scrape is tens of MB on a large database: let it go when it
+  // expires, not when the next request comes (connections still sending it
+  // hold their own reference).
+  if (cached_body_ && now - cached_at_ >= guc::cache_ttl_ms / 1000.0) cached_body_.reset();
   double wake = server_.next_deadline();
   if (!server_.listening() && (wake < 0 || next_listen_attempt_ < wake)) wake = next_listen_attempt_;
+  if (cached_body_) {
+    const double expiry = cached_at_ + guc::cache_ttl_ms / 1000.0;
+    if (wake < 0 || expiry < wake) wake = expiry;
+  }
   long timeout_ms = -1;
   if (wake >= 0) timeout_ms = wake <= now ? 0 : static_cast<long>(std::ceil((wake - now) * 1000.0));
 
@@ -145,6 +153,10 @@ void Exporter::loop_once() {
   }
   server_.on_timeout(pgx::monotonic_seconds());
   try_listen(pgx::monotonic_seconds());
+  if (trim_when_sent_ && sent_body_.expired()) {
+    trim_when_sent_ = false;
+    malloc_trim(0);
+  }
 }
 
 http::Response Exporter::handle(const http::Request& req) {
@@ -213,12 +225,15 @@ http::Response Exporter::metrics(const http::Request& req) {
   scrape::add_scrape_metrics(r, r.sink);
   add_exporter_metrics(r, r.sink);
   auto body = std::make_shared<const http::Body>(r.sink.take_text());
-  cached_body_ = body;
   cached_at_ = pgx::monotonic_seconds();
+  if (guc::cache_ttl_ms > 0) cached_body_ = body;
   publish(r);
   // A large scrape frees tens of MB of small blocks that glibc would keep
-  // for the life of the worker: hand them back now.
+  // for the life of the worker: hand them back now, and the body once the
+  // last connection has sent it (see loop_once).
   malloc_trim(0);
+  sent_body_ = body;
+  trim_when_sent_ = true;
 
   http::Response resp;
   resp.content_type = metrics::kExpositionContentType;

@@ -53,6 +53,10 @@ class Exporter {
 
   std::shared_ptr<const http::Body> cached_body_;
   double cached_at_ = 0;
+  // The last scrape's body: once every connection has sent it (and the cache
+  // let it go), its memory is handed back to the system.
+  std::weak_ptr<const http::Body> sent_body_;
+  bool trim_when_sent_ = false;
 
   uint64_t scrapes_total_ = 0;
   uint64_t scrape_errors_total_ = 0;

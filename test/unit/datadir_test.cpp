@@ -68,6 +68,13 @@ TEST(relation_files_add_forks_and_segments) {
   CHECK(!files.bytes("base/../global/7").has_value());
   std::remove("global/7");
   rmdir("global");
+  // Files removed after the listing (a relation dropped or truncated meanwhile).
+  datadir::RelationFiles cached;
+  CHECK_EQ(cached.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 24576 + 8192});
+  std::remove("base/5/100_fsm");
+  CHECK_EQ(cached.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 8192});
+  std::remove("base/5/200");
+  CHECK(!cached.bytes("base/5/200").has_value());
   for (const char* f : {"base/5/100", "base/5/100.1", "base/5/100.3", "base/5/100_fsm", "base/5/100_vm",
                         "base/5/100_init", "base/5/200"}) {
     std::remove(f);
@@ -77,4 +84,21 @@ TEST(relation_files_add_forks_and_segments) {
   rmdir("base");
   CHECK(chdir(old_cwd) == 0);
   rmdir(dir);
+}
+
+// Which directory entries are relation files, and which file of which fork.
+TEST(relation_file_names_parsed) {
+  using datadir::RelationFiles;
+  auto f = RelationFiles::parse_name("16384");
+  CHECK(f && f->node == 16384 && f->fork == 0 && f->segment == 0);
+  f = RelationFiles::parse_name("16384_fsm.2");
+  CHECK(f && f->node == 16384 && f->fork == 1 && f->segment == 2);
+  f = RelationFiles::parse_name("7_vm");
+  CHECK(f && f->node == 7 && f->fork == 2);
+  f = RelationFiles::parse_name("4294967295_init");
+  CHECK(f && f->node == 4294967295u && f->fork == 3);
+  for (const char* bad : {"pg_internal.init", "PG_VERSION", "pg_filenode.map", "t3_16384", "16384.0", "16384.",
+                          "16384_foo", "4294967296", "", "_fsm", "16384_fsm_vm", "16384.1.2", "-1", "1a"}) {
+    CHECK(!RelationFiles::parse_name(bad).has_value());
+  }
 }

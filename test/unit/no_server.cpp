@@ -8,4 +8,8 @@ namespace collectors {
 
 pgx::ResultSet Context::query(const char*) const { throw std::runtime_error("unit tests have no database"); }
 
+std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>&) const {
+  throw std::runtime_error("unit tests have no database");
+}
+
 }  // namespace collectors
