@@ -284,7 +284,12 @@ pe_run() {  # mode (default|queries) -> JSON on stdout
     "$pe" --web.listen-address="127.0.0.1:$peport" --log.level=warn "${args[@]}" >"$dir/pe-$mode.log" 2>&1 &
   local p=$!
   pids+=($p)
-  for _ in $(seq 1 100); do curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$peport/" && break; sleep 0.1; done
+  local up=0
+  for _ in $(seq 1 100); do
+    curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$peport/" && { up=1; break; }
+    sleep 0.1
+  done
+  [ "$up" = 1 ] || log "postgres_exporter ($mode) did not answer on port $peport: $(tail -3 "$dir/pe-$mode.log" | cut -c1-300)"
   curl -s --max-time "$max_time" -o /dev/null "http://127.0.0.1:$peport/metrics" || true  # connects
   local bp
   bp=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'postgres_exporter'")

@@ -199,13 +199,12 @@ void define_all() {
       check_relations_pattern, nullptr, nullptr);
   DefineCustomStringVariable("pg_exporter.relations_exclude",
                              "Regular expression on schema.table: matching tables get no per-table series.",
-                             "Applies to the tables, indexes and relation_sizes collectors.", &relations_exclude,
-                             "", PGC_SUSET, 0, check_relations_pattern, nullptr, nullptr);
-  DefineCustomIntVariable("pg_exporter.relations_min_size",
-                          "Tables smaller than this get no per-table series (0: no minimum).",
-                          "The size is pg_class.relpages (kept by VACUUM and ANALYZE) times the block size.",
-                          &relations_min_size_kb, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr,
-                          nullptr);
+                             "Applies to the tables, indexes and relation_sizes collectors.",
+                             &relations_exclude, "", PGC_SUSET, 0, check_relations_pattern, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.relations_min_size", "Tables smaller than this get no per-table series (0: no minimum).",
+      "The size is pg_class.relpages (kept by VACUUM and ANALYZE) times the block size.",
+      &relations_min_size_kb, 0, 0, INT_MAX, PGC_SUSET, GUC_UNIT_KB, nullptr, nullptr, nullptr);
   DefineCustomIntVariable(
       "pg_exporter.relations_limit",
       "At most this many tables get per-table series, the most active first (0: no limit).",

@@ -24,7 +24,7 @@ namespace collectors {
 struct Context {
   int server_version = 0;  // server_version_num, e.g. 150004
   bool in_recovery = false;
-  std::string database;  // the database the SQL runs in (current_database())
+  std::string database;      // the database the SQL runs in (current_database())
   RelationFilter relations;  // pg_exporter.relations_*, read by the probe
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;

@@ -71,22 +71,26 @@ constexpr const char* kPerDatabaseSql =
     "LEFT JOIN pg_stat_activity a ON a.datid = d.oid AND a.backend_type = 'client backend' "
     "GROUP BY d.datname ORDER BY d.datname";
 
+// pg_stat_activity is read once (it builds a row per backend, text and all,
+// on every read) and aggregated four ways.
 constexpr const char* kGlobalSql =
+    "WITH a AS MATERIALIZED (SELECT pid, backend_type, state, query_start, state_change, xact_start "
+    "  FROM pg_stat_activity) "
     "SELECT current_setting('max_connections')::float8 AS max_connections, "
     "current_setting('superuser_reserved_connections')::float8 AS superuser_reserved, "
     // PG 16+; NULL before (missing_ok).
     "current_setting('reserved_connections', true)::float8 AS reserved, "
-    "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS used, "
+    "(SELECT count(*) FROM a WHERE backend_type = 'client backend') AS used, "
     "(SELECT coalesce(max(greatest(0, extract(epoch FROM now() - query_start))), 0) "
-    "  FROM pg_stat_activity WHERE backend_type = 'client backend' "
+    "  FROM a WHERE backend_type = 'client backend' "
     "  AND state IN ('active', 'fastpath function call')) AS oldest_query, "
     "(SELECT coalesce(max(greatest(0, extract(epoch FROM now() - state_change))), 0) "
-    "  FROM pg_stat_activity WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')) "
+    "  FROM a WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')) "
     "  AS oldest_idle_in_transaction, "
     "l.transactions AS long_running, l.oldest AS long_running_oldest "
     "FROM (SELECT count(*) AS transactions, "
     "  coalesce(max(greatest(0, extract(epoch FROM now() - xact_start))), 0) AS oldest "
-    "  FROM pg_stat_activity WHERE state IS DISTINCT FROM 'idle' AND xact_start IS NOT NULL "
+    "  FROM a WHERE state IS DISTINCT FROM 'idle' AND xact_start IS NOT NULL "
     "  AND backend_type IS DISTINCT FROM 'autovacuum worker' AND backend_type IS DISTINCT FROM 'pg_exporter' "
     "  AND pid <> pg_backend_pid()) l";
 

@@ -41,16 +41,19 @@ std::string indexes_sql(int server_version, const RelationFilter& f) {
   std::string ctes = relation_selection_ctes(f, server_version);
   if (!ctes.empty()) ctes = "WITH " + ctes.substr(0, ctes.size() - 2) + " ";
   return ctes +
-    "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
-    "  i.oid, x.indisvalid AS valid,"
-    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable, " +
-    relation_kept(f, "t.oid") + " AS kept "
-    "FROM pg_index x"
-    " JOIN pg_class i ON i.oid = x.indexrelid"
-    " JOIN pg_class t ON t.oid = x.indrelid"
-    " JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
-    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ '^pg_toast'";
+         "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS "
+         "indexrelname,"
+         "  i.oid, x.indisvalid AS valid,"
+         "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable, " +
+         relation_kept(f, "t.oid") +
+         " AS kept "
+         "FROM pg_index x"
+         " JOIN pg_class i ON i.oid = x.indexrelid"
+         " JOIN pg_class t ON t.oid = x.indrelid"
+         " JOIN pg_namespace n ON n.oid = t.relnamespace "
+         "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
+         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ "
+         "'^pg_toast'";
 }
 
 namespace {
@@ -80,7 +83,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(indexes_sql(ctx.server_version, ctx.relations).c_str());
   const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
                rel_c = rs.require("relname"), index_c = rs.require("indexrelname"), oid_c = rs.require("oid"),
-               valid_c = rs.require("valid"), droppable_c = rs.require("droppable"), kept_c = rs.require("kept");
+               valid_c = rs.require("valid"), droppable_c = rs.require("droppable"),
+               kept_c = rs.require("kept");
   std::vector<uint32_t> oids(rs.rows());
   for (size_t r = 0; r < rs.rows(); r++) oids[r] = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
   const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
@@ -96,7 +100,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     fams.back().reserve(rs.rows(), label_bytes);
   }
   metrics::Family valid_fam =
-      out.gauge("pg_index_valid", "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY).");
+      out.gauge("pg_index_valid",
+                "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY).");
   double invalid = 0, unused = 0;
   for (size_t r = 0; r < rs.rows(); r++) {
     const auto valid = rs.number(r, valid_c);
@@ -105,7 +110,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                                      {"schemaname", rs.text(r, schema_c)},
                                      {"relname", rs.text(r, rel_c)},
                                      {"indexrelname", rs.text(r, index_c)}};
-      for (size_t k = 0; k < fams.size(); k++) fams[k].add(labels, static_cast<double>(kFamilies[k].value(st[r])));
+      for (size_t k = 0; k < fams.size(); k++)
+        fams[k].add(labels, static_cast<double>(kFamilies[k].value(st[r])));
       if (valid) valid_fam.add(labels, *valid);
     }
     if (valid && *valid == 0) {

@@ -43,9 +43,10 @@ std::string relation_selection_ctes(const RelationFilter& f, int server_version)
                     " AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
                     " AND n.nspname !~ '^pg_toast'), ";
   if (f.limit > 0) {
-    sql += "rel_selection AS (SELECT oid, coalesce(dropped, CASE WHEN row_number() OVER ("
-           "PARTITION BY dropped IS NULL ORDER BY activity DESC, oid) > " +
-           std::to_string(f.limit) + " THEN 'limit' END) AS dropped FROM rel_candidates), ";
+    sql +=
+        "rel_selection AS (SELECT oid, coalesce(dropped, CASE WHEN row_number() OVER ("
+        "PARTITION BY dropped IS NULL ORDER BY activity DESC, oid) > " +
+        std::to_string(f.limit) + " THEN 'limit' END) AS dropped FROM rel_candidates), ";
   } else {
     sql += "rel_selection AS (SELECT oid, dropped FROM rel_candidates), ";
   }

@@ -48,10 +48,10 @@ std::string relation_sizes_sql(int server_version, const RelationFilter& f) {
          table_kinds + " THEN " + relation_kept(f, "c.oid") +
          " END AS kept "
          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
-         "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
+         "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
+         "'pgexporter')"
          "  AND (c.relkind IN " +
-         table_kinds +
-         " AND n.nspname !~ '^pg_toast' OR c.relkind IN ('i', 't'))";
+         table_kinds + " AND n.nspname !~ '^pg_toast' OR c.relkind IN ('i', 't'))";
 }
 
 namespace {
@@ -64,7 +64,7 @@ constexpr const char* kIndexSql =
 // One pg_class row, as the sizes need it.
 struct Rel {
   size_t row;
-  std::string path;  // the main fork's path; empty: no storage
+  std::string path;    // the main fork's path; empty: no storage
   bool table = false;  // a user table (not TOAST, not an index)
   bool toast = false;
   uint32_t toast_oid = 0;
@@ -72,10 +72,10 @@ struct Rel {
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version, ctx.relations).c_str());
-  const size_t oid_c = rs.require("oid"), kind_c = rs.require("relkind"), toast_rel_c = rs.require("reltoastrelid"),
-               schema_c = rs.require("schemaname"), rel_c = rs.require("relname"), toast_c = rs.require("toast"),
-               dboid_c = rs.require("dboid"), node_c = rs.require("relfilenode"), path_c = rs.require("path"),
-               kept_c = rs.require("kept");
+  const size_t oid_c = rs.require("oid"), kind_c = rs.require("relkind"),
+               toast_rel_c = rs.require("reltoastrelid"), schema_c = rs.require("schemaname"),
+               rel_c = rs.require("relname"), toast_c = rs.require("toast"), dboid_c = rs.require("dboid"),
+               node_c = rs.require("relfilenode"), path_c = rs.require("path"), kept_c = rs.require("kept");
   const pgx::ResultSet idx = ctx.query(kIndexSql);
   const size_t indrel_c = idx.require("indrelid"), indexrel_c = idx.require("indexrelid"),
                droppable_c = idx.require("droppable");

@@ -55,13 +55,12 @@ std::string tables_sql(int server_version, const RelationFilter& f) {
   const bool pg18 = server_version >= 180000;
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14.
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  std::string sql =
-      "WITH " + relation_selection_ctes(f, server_version) +
-      "av AS ("
-      "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
-      "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
-      "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
-      "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
+  std::string sql = "WITH " + relation_selection_ctes(f, server_version) +
+                    "av AS ("
+                    "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
+                    "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
+                    "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
+                    "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
   if (pg18) sql += ", current_setting('autovacuum_vacuum_max_threshold')::float8 AS vm";
   sql +=
       ") "
@@ -72,8 +71,8 @@ std::string tables_sql(int server_version, const RelationFilter& f) {
       "  c.relkind = 'p' AS partitioned,"
       "  CASE WHEN c.relkind <> 'p' THEN ";
   const std::string vac = "coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0)";
-  sql += pg18 ? "CASE WHEN coalesce(ro.vm, av.vm) >= 0 THEN least(" + vac + ", coalesce(ro.vm, av.vm)) ELSE " +
-                    vac + " END"
+  sql += pg18 ? "CASE WHEN coalesce(ro.vm, av.vm) >= 0 THEN least(" + vac +
+                    ", coalesce(ro.vm, av.vm)) ELSE " + vac + " END"
               : vac;
   sql +=
       " END AS vac_threshold,"
@@ -154,10 +153,12 @@ const FamilyDef kFamilies[kFieldCount] = {
     {"pg_stat_user_tables_n_tup_ins", C, "Number of rows inserted."},
     {"pg_stat_user_tables_n_tup_upd", C, "Number of rows updated."},
     {"pg_stat_user_tables_n_tup_del", C, "Number of rows deleted."},
-    {"pg_stat_user_tables_n_tup_hot_upd", C, "Number of rows HOT updated (no separate index update required)."},
+    {"pg_stat_user_tables_n_tup_hot_upd", C,
+     "Number of rows HOT updated (no separate index update required)."},
     {"pg_stat_user_tables_n_live_tup", G, "Estimated number of live rows."},
     {"pg_stat_user_tables_n_dead_tup", G, "Estimated number of dead rows."},
-    {"pg_stat_user_tables_n_mod_since_analyze", G, "Estimated number of rows changed since the last analyze."},
+    {"pg_stat_user_tables_n_mod_since_analyze", G,
+     "Estimated number of rows changed since the last analyze."},
     {"pg_stat_user_tables_last_vacuum", G,
      "Last time this table was manually vacuumed (not counting VACUUM FULL), in Unix seconds; absent if "
      "never."},
@@ -169,9 +170,11 @@ const FamilyDef kFamilies[kFieldCount] = {
      "Last time this table was analyzed by autovacuum, in Unix seconds; absent if never."},
     {"pg_stat_user_tables_vacuum_count", C,
      "Number of times this table has been manually vacuumed (not counting VACUUM FULL)."},
-    {"pg_stat_user_tables_autovacuum_count", C, "Number of times this table has been vacuumed by autovacuum."},
+    {"pg_stat_user_tables_autovacuum_count", C,
+     "Number of times this table has been vacuumed by autovacuum."},
     {"pg_stat_user_tables_analyze_count", C, "Number of times this table has been manually analyzed."},
-    {"pg_stat_user_tables_autoanalyze_count", C, "Number of times this table has been analyzed by autovacuum."},
+    {"pg_stat_user_tables_autoanalyze_count", C,
+     "Number of times this table has been analyzed by autovacuum."},
     {"pg_stat_user_tables_last_autovacuum_seconds_ago", G,
      "Seconds since this table was last vacuumed by autovacuum; absent if never."},
     {"pg_stat_user_tables_last_autoanalyze_seconds_ago", G,
@@ -184,13 +187,16 @@ const FamilyDef kFamilies[kFieldCount] = {
      "autoanalyze is due."},
     {"pg_statio_user_tables_heap_blocks_read", C, "Number of disk blocks read from this table."},
     {"pg_statio_user_tables_heap_blocks_hit", C, "Number of buffer hits in this table."},
-    {"pg_statio_user_tables_idx_blocks_read", C, "Number of disk blocks read from all indexes on this table."},
+    {"pg_statio_user_tables_idx_blocks_read", C,
+     "Number of disk blocks read from all indexes on this table."},
     {"pg_statio_user_tables_idx_blocks_hit", C, "Number of buffer hits in all indexes on this table."},
-    {"pg_statio_user_tables_toast_blocks_read", C, "Number of disk blocks read from this table's TOAST table."},
+    {"pg_statio_user_tables_toast_blocks_read", C,
+     "Number of disk blocks read from this table's TOAST table."},
     {"pg_statio_user_tables_toast_blocks_hit", C, "Number of buffer hits in this table's TOAST table."},
     {"pg_statio_user_tables_tidx_blocks_read", C,
      "Number of disk blocks read from this table's TOAST table indexes."},
-    {"pg_statio_user_tables_tidx_blocks_hit", C, "Number of buffer hits in this table's TOAST table indexes."},
+    {"pg_statio_user_tables_tidx_blocks_hit", C,
+     "Number of buffer hits in this table's TOAST table indexes."},
 };
 
 // The indexes of each relation, from pg_index rows (indrelid, indexrelid).
@@ -267,15 +273,16 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
   emit_selection(ctx, rs.rows(), out);
   const IndexMap index_map(ctx.query(kIndexesSql));
   const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
-               relname_c = rs.require("relname"), oid_c = rs.require("oid"), toast_c = rs.require("reltoastrelid"),
-               now_c = rs.require("now"), part_c = rs.require("partitioned"), vac_c = rs.require("vac_threshold"),
+               relname_c = rs.require("relname"), oid_c = rs.require("oid"),
+               toast_c = rs.require("reltoastrelid"), now_c = rs.require("now"),
+               part_c = rs.require("partitioned"), vac_c = rs.require("vac_threshold"),
                anl_c = rs.require("anl_threshold");
 
   std::vector<metrics::Family> fams;
   // Labels are about as long as the three names plus the label syntax.
-  const size_t label_bytes =
-      rs.rows() == 0 ? 0
-                     : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() + rs.text(0, relname_c).size() + 40;
+  const size_t label_bytes = rs.rows() == 0 ? 0
+                                            : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() +
+                                                  rs.text(0, relname_c).size() + 40;
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
     fams.back().reserve(rs.rows(), label_bytes);
@@ -316,10 +323,11 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
       double v[kFieldCount];
       v[kSeqScan] = static_cast<double>(t.numscans);
       v[kSeqTupRead] = static_cast<double>(t.tuples_returned);
-      v[kIdxScan] = sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.numscans; });
-      v[kIdxTupFetch] = sum_over(st, l.indexes, l.n_indexes,
-                                 [](const pgx::RelationStats& s) { return s.tuples_fetched; }) +
-                        static_cast<double>(t.tuples_fetched);
+      v[kIdxScan] =
+          sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.numscans; });
+      v[kIdxTupFetch] =
+          sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.tuples_fetched; }) +
+          static_cast<double>(t.tuples_fetched);
       v[kInserted] = static_cast<double>(t.tuples_inserted);
       v[kUpdated] = static_cast<double>(t.tuples_updated);
       v[kDeleted] = static_cast<double>(t.tuples_deleted);
@@ -349,11 +357,13 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
       v[kIdxHit] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
         return s.blocks_hit;
       });
-      v[kToastRead] = l.has_toast ? static_cast<double>(st[l.toast].blocks_fetched - st[l.toast].blocks_hit) : NAN;
+      v[kToastRead] =
+          l.has_toast ? static_cast<double>(st[l.toast].blocks_fetched - st[l.toast].blocks_hit) : NAN;
       v[kToastHit] = l.has_toast ? static_cast<double>(st[l.toast].blocks_hit) : NAN;
-      v[kTidxRead] = l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
-                                            [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; })
-                                 : NAN;
+      v[kTidxRead] =
+          l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
+                                 [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; })
+                      : NAN;
       v[kTidxHit] = l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
                                            [](const pgx::RelationStats& s) { return s.blocks_hit; })
                                 : NAN;

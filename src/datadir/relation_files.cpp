@@ -116,7 +116,7 @@ std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
     auto size = file_bytes(*it);
     if (!size) {
       if (fork == 0 && it->segment == 0) return std::nullopt;  // dropped since the listing
-      next_segment = UINT32_MAX;  // a gap from here on
+      next_segment = UINT32_MAX;                               // a gap from here on
       continue;
     }
     total += *size;

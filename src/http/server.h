@@ -85,7 +85,7 @@ class Server {
     std::string in;
     std::string out_head;
     std::shared_ptr<const Body> out_body;
-    size_t out_part = 0;  // 0: the head; k: the body's part k-1
+    size_t out_part = 0;    // 0: the head; k: the body's part k-1
     size_t out_offset = 0;  // within that part
     bool close_after = false;
   };

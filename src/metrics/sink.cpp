@@ -266,7 +266,8 @@ void Family::add_histogram(const std::vector<Label>& labels,
   prometheus::ClientMetric m;
   for (const auto& l : labels) {
     if (l.first == "le") throw std::invalid_argument("histogram label le is reserved");
-    if (!valid_label_name(l.first)) throw std::invalid_argument("invalid label name: " + std::string(l.first));
+    if (!valid_label_name(l.first))
+      throw std::invalid_argument("invalid label name: " + std::string(l.first));
     m.label.push_back({std::string(l.first), valid_utf8(l.second)});
   }
   m.histogram.sample_count = count;

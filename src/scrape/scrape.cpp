@@ -160,7 +160,8 @@ Result run_unguarded(const Options& opts) {
       ctx.database = std::string(rs.text(0, 2));
       ctx.relations.include = std::string(rs.text(0, rs.require("relations_include")));
       ctx.relations.exclude = std::string(rs.text(0, rs.require("relations_exclude")));
-      ctx.relations.min_bytes = static_cast<int64_t>(rs.number(0, rs.require("relations_min_size")).value_or(0));
+      ctx.relations.min_bytes =
+          static_cast<int64_t>(rs.number(0, rs.require("relations_min_size")).value_or(0));
       ctx.relations.limit = static_cast<int64_t>(rs.number(0, rs.require("relations_limit")).value_or(0));
     });
     if (err.empty()) {

@@ -97,8 +97,9 @@ TEST(relation_file_names_parsed) {
   CHECK(f && f->node == 7 && f->fork == 2);
   f = RelationFiles::parse_name("4294967295_init");
   CHECK(f && f->node == 4294967295u && f->fork == 3);
-  for (const char* bad : {"pg_internal.init", "PG_VERSION", "pg_filenode.map", "t3_16384", "16384.0", "16384.",
-                          "16384_foo", "4294967296", "", "_fsm", "16384_fsm_vm", "16384.1.2", "-1", "1a"}) {
+  for (const char* bad :
+       {"pg_internal.init", "PG_VERSION", "pg_filenode.map", "t3_16384", "16384.0", "16384.", "16384_foo",
+        "4294967296", "", "_fsm", "16384_fsm_vm", "16384.1.2", "-1", "1a"}) {
     CHECK(!RelationFiles::parse_name(bad).has_value());
   }
 }

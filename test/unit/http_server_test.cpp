@@ -32,8 +32,8 @@ struct Fixture {
               if (r.path == "/parts") {
                 // Pieces of a body, empty ones included, large enough to be sent in several writes.
                 http::Response resp;
-                resp.body = std::make_shared<const http::Body>(std::vector<std::string>{
-                    "first;", "", std::string(300000, 'y'), "", "", "last;"});
+                resp.body = std::make_shared<const http::Body>(
+                    std::vector<std::string>{"first;", "", std::string(300000, 'y'), "", "", "last;"});
                 return resp;
               }
               return http::simple_response(200, "hello " + r.path);

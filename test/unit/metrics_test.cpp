@@ -168,10 +168,34 @@ std::string reference_lines(prometheus::MetricType type, const std::vector<std::
 // every kind (integers around 1e16, fractions, extremes, -0, NaN, infinities,
 // random doubles) and label sets with every character that needs escaping.
 TEST(lines_equal_prometheus_cpp_text_serializer) {
-  std::vector<double> values = {0,     -0.0,   1,     -1,     0.1,   1.0 / 3, 1e15,   1e16 - 2,  1e16,
-                                1e16 + 2, -1e16 + 2, 9007199254740993.0, 1e20, 123456789012345678.0, 1e-7,
-                                5e-324, 1.7976931348623157e308, -2.5e-300, 0.5, 100, 42.25, 1e300,
-                                std::nan(""), INFINITY, -INFINITY, 4503599627370495.5, 1e-5, 123.456e10};
+  std::vector<double> values = {0,
+                                -0.0,
+                                1,
+                                -1,
+                                0.1,
+                                1.0 / 3,
+                                1e15,
+                                1e16 - 2,
+                                1e16,
+                                1e16 + 2,
+                                -1e16 + 2,
+                                9007199254740993.0,
+                                1e20,
+                                123456789012345678.0,
+                                1e-7,
+                                5e-324,
+                                1.7976931348623157e308,
+                                -2.5e-300,
+                                0.5,
+                                100,
+                                42.25,
+                                1e300,
+                                std::nan(""),
+                                INFINITY,
+                                -INFINITY,
+                                4503599627370495.5,
+                                1e-5,
+                                123.456e10};
   uint64_t x = 88172645463325252ull;  // xorshift: reproducible random bit patterns
   for (int i = 0; i < 3000; i++) {
     x ^= x << 13;
@@ -185,7 +209,8 @@ TEST(lines_equal_prometheus_cpp_text_serializer) {
   }
   const std::vector<std::vector<metrics::Label>> sets = {
       {}, {{"a", "plain"}}, {{"a", "q\"uote"}, {"b", "back\\slash"}, {"c", "new\nline\ttab"}}, {{"x_1", ""}}};
-  for (auto type : {prometheus::MetricType::Counter, prometheus::MetricType::Gauge, prometheus::MetricType::Untyped}) {
+  for (auto type :
+       {prometheus::MetricType::Counter, prometheus::MetricType::Gauge, prometheus::MetricType::Untyped}) {
     metrics::Sink s;
     metrics::Family fam = s.family("m", "h", type);
     for (const auto& set : sets) {

@@ -29,8 +29,9 @@ TEST(tables_sql_vacuum_max_threshold_from_18) {
   const std::string s = collectors::tables_sql(180000);
   CHECK(has(s, "current_setting('autovacuum_vacuum_max_threshold')"));
   CHECK(has(s, "autovacuum_vacuum_max_threshold=([^,]+)"));
-  CHECK(has(s, "least(coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0), "
-               "coalesce(ro.vm, av.vm))"));
+  CHECK(has(s,
+            "least(coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0), "
+            "coalesce(ro.vm, av.vm))"));
 }
 
 TEST(tables_sql_same_columns_everywhere) {
@@ -39,8 +40,8 @@ TEST(tables_sql_same_columns_everywhere) {
   // collector locks no user relation.
   for (int v : kVersions) {
     const std::string s = collectors::tables_sql(v);
-    for (const char* c : {" AS datname,", " AS schemaname,", "c.relname,", "c.oid,", "c.reltoastrelid,", " AS now,",
-                          " AS partitioned,", " AS vac_threshold,", " AS anl_threshold "}) {
+    for (const char* c : {" AS datname,", " AS schemaname,", "c.relname,", "c.oid,", "c.reltoastrelid,",
+                          " AS now,", " AS partitioned,", " AS vac_threshold,", " AS anl_threshold "}) {
       CHECK(has(s, c));
     }
     CHECK(!has(s, "pg_stat_get_"));
@@ -96,9 +97,12 @@ TEST(relation_filter_sql) {
     // The tables collector filters; the other two keep every row for their
     // database-wide counts and mark the kept ones.
     CHECK(has(collectors::tables_sql(v, f), ("WITH " + ctes + "av AS (").c_str()));
-    CHECK(has(collectors::tables_sql(v, f), "AND c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)"));
-    CHECK(has(collectors::indexes_sql(v, f), "(t.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) AS kept"));
-    CHECK(has(collectors::relation_sizes_sql(v, f), "(c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) END AS kept"));
+    CHECK(has(collectors::tables_sql(v, f),
+              "AND c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)"));
+    CHECK(has(collectors::indexes_sql(v, f),
+              "(t.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) AS kept"));
+    CHECK(has(collectors::relation_sizes_sql(v, f),
+              "(c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) END AS kept"));
     CHECK(has(collectors::relation_dropped_sql(f, v), "GROUP BY dropped"));
   }
   collectors::RelationFilter g;
