@@ -191,6 +191,11 @@ JOIN regress.rel_samples(ARRAY['relation_sizes']) i
   ON i.relname = s.relname AND i.metric = 'pg_stat_user_tables_index_size_bytes'
 WHERE s.metric = 'pg_stat_user_tables_table_size_bytes'
 ORDER BY 1;
+-- The worker's own database size is summed from its folder listing (shared
+-- with relation_sizes): equal to pg_database_size().
+SELECT (regexp_match(pgexporter.metrics(ARRAY['database', 'relation_sizes']),
+                     'pg_database_size_bytes\{datname="' || current_database() || '"\} (\S+)'))[1]::float8
+       = pg_database_size(current_database()) AS own_database_size_ok;
 SELECT indexrelname, value = pg_table_size(('regress_tables.' || indexrelname)::regclass) AS size_ok
 FROM regress.rel_samples(ARRAY['relation_sizes']) WHERE metric = 'pg_index_size_bytes' ORDER BY 1;
 SELECT value::float8 >= pg_table_size('regress_tables.scanned_v_idx') AS unused_size_counts_scanned_v_idx

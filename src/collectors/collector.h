@@ -9,12 +9,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "collectors/relation_filter.h"
+#include "datadir/directory_sizes.h"
 #include "metrics/sink.h"
 #include "pg/relation_stats.h"
 #include "pg/result.h"
@@ -26,6 +28,9 @@ struct Context {
   bool in_recovery = false;
   std::string database;      // the database the SQL runs in (current_database())
   RelationFilter relations;  // pg_exporter.relations_*, read by the probe
+  // Data directory folders listed with their sizes once per scrape, shared by
+  // the collectors that sum file sizes (relation_sizes, database).
+  std::shared_ptr<datadir::DirectorySizes> files = std::make_shared<datadir::DirectorySizes>();
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).

@@ -3,6 +3,8 @@
 // pg_stat_database counters predate the _total rule and keep their old names;
 // the times stay in milliseconds as it exports them. The PG14+ session columns
 // are new families in the same style (seconds, _total).
+#include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "collectors/collector.h"
@@ -72,14 +74,36 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
   // needs CONNECT on the database (or pg_read_all_stats): where that is missing,
   // or a database is dropped mid-scrape, this collector fails as a whole, which
   // the scrape reports (pg_exporter_collector_success 0).
-  emit_rows(ctx.query("SELECT datname, pg_database_size(oid) AS size_bytes, datconnlimit AS connection_limit "
-                      "FROM pg_database WHERE datallowconn"),
-            out, {"datname"},
-            {
-                {"size_bytes", "pg_database_size_bytes", G, "Disk space used by the database, in bytes."},
-                {"connection_limit", "pg_database_connection_limit", G,
-                 "Connection limit of the database (-1: no limit)."},
-            });
+  //
+  // The worker's own database is summed from its folder's listing, which
+  // relation_sizes reads in the same scrape anyway: at 20,000 tables that is
+  // 40,000 stat() calls saved. Only when no other tablespace exists (its
+  // objects could be elsewhere); pg_database_size() otherwise.
+  pgx::ResultSet rs = ctx.query(
+      "SELECT d.datname, d.oid::text AS dboid, d.datconnlimit AS connection_limit,"
+      "  CASE WHEN d.datname = current_database()"
+      "    AND NOT EXISTS (SELECT 1 FROM pg_tablespace WHERE oid NOT IN (1663, 1664))"
+      "  THEN NULL ELSE pg_database_size(d.oid) END AS size_bytes "
+      "FROM pg_database d WHERE d.datallowconn");
+  const size_t name_c = rs.require("datname"), oid_c = rs.require("dboid"),
+               limit_c = rs.require("connection_limit"), size_c = rs.require("size_bytes");
+  metrics::Family size = out.gauge("pg_database_size_bytes", "Disk space used by the database, in bytes.");
+  metrics::Family limit =
+      out.gauge("pg_database_connection_limit", "Connection limit of the database (-1: no limit).");
+  for (size_t r = 0; r < rs.rows(); r++) {
+    const metrics::LabelSet labels{{"datname", rs.text(r, name_c)}};
+    std::optional<double> bytes = rs.number(r, size_c);
+    if (rs.is_null(r, size_c)) {
+      auto total = ctx.files->total_bytes("base/" + std::string(rs.text(r, oid_c)));
+      if (!total)
+        throw std::runtime_error("cannot read the folder of database " + std::string(rs.text(r, name_c)));
+      bytes = static_cast<double>(*total);
+    }
+    if (bytes) size.add(labels, *bytes);
+  }
+  for (size_t r = 0; r < rs.rows(); r++) {
+    if (auto v = rs.number(r, limit_c)) limit.add({{"datname", rs.text(r, name_c)}}, *v);
+  }
 }
 
 }  // namespace

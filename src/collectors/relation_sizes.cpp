@@ -122,7 +122,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   }
   const std::vector<pgx::RelationStats> index_stats = ctx.relation_stats(index_oids);
 
-  datadir::RelationFiles files;
+  datadir::RelationFiles files(ctx.files.get());
   // The size of one relation's files; nullopt if it has none now (dropped).
   auto size_of = [&](uint32_t oid) -> std::optional<double> {
     auto it = rels.find(oid);

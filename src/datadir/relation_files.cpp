@@ -1,12 +1,6 @@
 #include "datadir/relation_files.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <memory>
 
 namespace datadir {
 
@@ -56,38 +50,19 @@ std::optional<RelationFiles::File> RelationFiles::parse_name(std::string_view na
   return f;
 }
 
-RelationFiles::~RelationFiles() {
-  if (dirfd_ >= 0) ::close(dirfd_);
-}
-
-// Size of one file; nullopt when it is gone (or is not a regular file).
-std::optional<uint64_t> RelationFiles::file_bytes(const File& f) const {
-  std::string name = std::to_string(f.node) + kForkSuffix[f.fork];
-  if (f.segment > 0) name += "." + std::to_string(f.segment);
-  struct stat st;
-  if (::fstatat(dirfd_, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(st.st_size);
-}
-
-void RelationFiles::open_dir(std::string_view dir) {
-  if (dirfd_ >= 0) ::close(dirfd_);
-  files_.clear();
+void RelationFiles::index_dir(std::string_view dir) {
   dir_.assign(dir);
-  dirfd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirfd_ < 0) return;
-  // readdir on a duplicate: fdopendir takes over the descriptor it is given.
-  int listing_fd = ::dup(dirfd_);
-  std::unique_ptr<DIR, int (*)(DIR*)> d(listing_fd < 0 ? nullptr : ::fdopendir(listing_fd), &::closedir);
-  if (!d) {
-    if (listing_fd >= 0) ::close(listing_fd);
-    ::close(dirfd_);
-    dirfd_ = -1;
-    return;
-  }
-  while (const dirent* e = ::readdir(d.get())) {
-    if (auto f = parse_name(e->d_name)) files_.push_back(*f);
+  indexed_ = true;
+  files_.clear();
+  const std::vector<DirectorySizes::Entry>* entries = sizes_->entries(dir_);
+  readable_ = entries != nullptr;
+  if (!readable_) return;
+  for (const DirectorySizes::Entry& e : *entries) {
+    if (!e.regular) continue;
+    if (auto f = parse_name(e.name)) {
+      f->size = e.size;
+      files_.push_back(*f);
+    }
   }
   std::sort(files_.begin(), files_.end());
 }
@@ -96,8 +71,8 @@ std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
   if (!plausible_relation_path(path)) return std::nullopt;
   const size_t slash = path.rfind('/');
   const std::string_view dir = path.substr(0, slash);
-  if (dirfd_ < 0 || dir != dir_) open_dir(dir);
-  if (dirfd_ < 0) return std::nullopt;
+  if (!indexed_ || dir != dir_) index_dir(dir);
+  if (!readable_) return std::nullopt;
   auto main = parse_name(path.substr(slash + 1));
   if (!main || main->fork != 0 || main->segment != 0) return std::nullopt;
   // This relation's files as listed, in (fork, segment) order. Like
@@ -113,13 +88,7 @@ std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
       next_segment = 0;
     }
     if (it->segment != next_segment) continue;  // after a gap: not part of the fork
-    auto size = file_bytes(*it);
-    if (!size) {
-      if (fork == 0 && it->segment == 0) return std::nullopt;  // dropped since the listing
-      next_segment = UINT32_MAX;                               // a gap from here on
-      continue;
-    }
-    total += *size;
+    total += it->size;
     next_segment++;
   }
   return total;

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "datadir/directory_sizes.h"
+
 namespace datadir {
 
 // Bytes in all forks and segments of the relation whose main fork is at
@@ -19,18 +21,15 @@ namespace datadir {
 // relation was dropped or rewritten since the catalog was read) or `path` is
 // not a plain relative relation path.
 //
-// Keeps the last directory open and an index of its relation files: a
-// relation has five or more possible files (forks, segments) and most do not
-// exist. One readdir pass tells which do; fstatat() from the directory then
-// resolves one name instead of walking the whole path (at 40,000 relations,
-// failed path lookups and per-name string lookups were most of this
-// collector's time).
+// Reads each folder once (through DirectorySizes, shared with other
+// collectors of the scrape when one is given) and keeps an index of its
+// relation files: a relation has five or more possible files (forks,
+// segments) and most do not exist.
 class RelationFiles {
  public:
-  RelationFiles() = default;
+  explicit RelationFiles(DirectorySizes* shared = nullptr) : sizes_(shared != nullptr ? shared : &own_) {}
   RelationFiles(const RelationFiles&) = delete;
   RelationFiles& operator=(const RelationFiles&) = delete;
-  ~RelationFiles();
   std::optional<uint64_t> bytes(std::string_view path);
 
   // One file of a relation, from its name: "16384", "16384_fsm", "16384.2".
@@ -38,6 +37,7 @@ class RelationFiles {
     uint32_t node = 0;     // relfilenode
     uint8_t fork = 0;      // 0 main, 1 fsm, 2 vm, 3 init
     uint32_t segment = 0;  // 0 for the first file of a fork
+    uint64_t size = 0;
     bool operator<(const File& o) const {
       return node != o.node ? node < o.node : fork != o.fork ? fork < o.fork : segment < o.segment;
     }
@@ -45,11 +45,13 @@ class RelationFiles {
   static std::optional<File> parse_name(std::string_view name);
 
  private:
-  void open_dir(std::string_view dir);
-  std::optional<uint64_t> file_bytes(const File& f) const;
+  void index_dir(std::string_view dir);
+  DirectorySizes own_;
+  DirectorySizes* sizes_;
   std::string dir_;
-  int dirfd_ = -1;
-  std::vector<File> files_;  // the directory's relation files, sorted
+  bool indexed_ = false;
+  bool readable_ = false;
+  std::vector<File> files_;  // the folder's relation files, sorted
 };
 
 // The same with a directory opened for this one call.

@@ -10,6 +10,11 @@
 #include "unit.h"
 
 namespace {
+uint64_t dir_entry_size(const char* path) {
+  struct stat st;
+  return ::stat(path, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 void write_bytes(const std::string& path, size_t n) {
   std::ofstream f(path, std::ios::binary);
   f << std::string(n, 'x');
@@ -68,13 +73,25 @@ TEST(relation_files_add_forks_and_segments) {
   CHECK(!files.bytes("base/../global/7").has_value());
   std::remove("global/7");
   rmdir("global");
-  // Files removed after the listing (a relation dropped or truncated meanwhile).
-  datadir::RelationFiles cached;
+  // Sizes are those of the listing, one per folder and scrape, shared by the
+  // RelationFiles given the same DirectorySizes; a new scrape sees changes.
+  datadir::DirectorySizes scrape;
+  datadir::RelationFiles cached(&scrape);
   CHECK_EQ(cached.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 24576 + 8192});
   std::remove("base/5/100_fsm");
-  CHECK_EQ(cached.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 8192});
   std::remove("base/5/200");
-  CHECK(!cached.bytes("base/5/200").has_value());
+  datadir::RelationFiles same_scrape(&scrape);
+  CHECK_EQ(same_scrape.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 24576 + 8192});
+  CHECK(same_scrape.bytes("base/5/200").has_value());
+  datadir::RelationFiles next_scrape;
+  CHECK_EQ(next_scrape.bytes("base/5/100").value_or(0), uint64_t{8192 + 4096 + 8192});
+  CHECK(!next_scrape.bytes("base/5/200").has_value());
+  // The folder's total, as pg_database_size() adds it up: every entry.
+  datadir::DirectorySizes fresh;
+  // (100, 100.1, 100.3, 100_vm, 100_init and the folder 300 are left.)
+  CHECK_EQ(fresh.total_bytes("base/5").value_or(0),
+           uint64_t{8192 + 4096 + 9999 + 8192 + 0} + dir_entry_size("base/5/300"));
+  CHECK(!fresh.total_bytes("base/nope").has_value());
   for (const char* f : {"base/5/100", "base/5/100.1", "base/5/100.3", "base/5/100_fsm", "base/5/100_vm",
                         "base/5/100_init", "base/5/200"}) {
     std::remove(f);
