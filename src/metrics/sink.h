@@ -105,6 +105,9 @@ class Sink {
   std::unordered_map<std::string, size_t> index_;
 };
 
+// The # HELP / # TYPE lines of a family, as TextSerializer writes them
+// (`help` already sanitised; no HELP line when it is empty).
+std::string header_lines(const std::string& name, const std::string& help, prometheus::MetricType type);
 // Appends `value` as prometheus-cpp's TextSerializer writes it (%.16g, Nan,
 // +Inf, -Inf).
 void append_value(std::string& out, double value);

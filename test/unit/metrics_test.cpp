@@ -251,3 +251,19 @@ TEST(take_text_gives_header_and_body_pieces_in_order) {
   CHECK(joined.find("b_total{l=\"x\"} 2\n") != std::string::npos);
   CHECK_EQ(s.family_count(), 0u);
 }
+
+TEST(header_lines_equal_prometheus_cpp_text_serializer) {
+  for (auto type :
+       {prometheus::MetricType::Counter, prometheus::MetricType::Gauge, prometheus::MetricType::Untyped,
+        prometheus::MetricType::Histogram, prometheus::MetricType::Summary}) {
+    for (const char* help : {"", "plain help", "with \\\\ backslash and \" quote", "ünïcödé"}) {
+      prometheus::MetricFamily f;
+      f.name = "pg_x_total";
+      f.help = help;
+      f.type = type;
+      std::ostringstream text;
+      prometheus::TextSerializer().Serialize(text, {f});
+      CHECK_EQ(metrics::header_lines(f.name, f.help, type), text.str());
+    }
+  }
+}
