@@ -79,5 +79,31 @@ my $r = http_request($port, 'GET', '/metrics');
 is($r->{status}, 200, 'scrape answered with a 1 ms statement timeout');
 is(worker_pid($node) > 0, 1, 'worker alive');
 
+# The relations_* settings reload too: the worker's next scrape follows them,
+# and a pattern that does not compile is refused at reload (the old one stays).
+$node->append_conf('postgresql.conf', "pg_exporter.statement_timeout = '5s'\n");
+$node->safe_psql('postgres', 'CREATE TABLE reload_a (id int); CREATE TABLE reload_b (id int)');
+$node->append_conf('postgresql.conf', "pg_exporter.relations_include = '^public\\.reload_a\$'\n");
+$node->reload;
+my $exported;
+for (1 .. 50)
+{
+	($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+	$exported = sample($s, 'pg_exporter_relations_exported');
+	last if defined $exported && $exported == 1;
+	sleep 0.2;
+}
+is($exported, 1, 'after reload only the included table has per-table series');
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', qr/relname="reload_a"/), 'reload_a exported');
+ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', qr/relname="reload_b"/), 'reload_b left out');
+ok(sample($s, 'pg_exporter_relations_dropped', qr/reason="pattern"/) >= 1, 'left-out tables counted as pattern');
+$node->append_conf('postgresql.conf', "pg_exporter.relations_include = '(unclosed'\n");
+$node->reload;
+$node->wait_for_log(qr/invalid value for parameter "pg_exporter\.relations_include"/);
+my $after_bad = http_request($port, 'GET', '/metrics');
+is($after_bad->{status}, 200, 'still serving after an invalid pattern in the file');
+($s) = parse_exposition($after_bad->{body});
+is(sample($s, 'pg_exporter_relations_exported'), 1, 'the previous pattern stays in force');
+
 $node->stop;
 done_testing();
