@@ -31,6 +31,10 @@ struct Context {
   // Data directory folders listed with their sizes once per scrape, shared by
   // the collectors that sum file sizes (relation_sizes, database).
   std::shared_ptr<datadir::DirectorySizes> files = std::make_shared<datadir::DirectorySizes>();
+  std::shared_ptr<RelationSelectionCache> selection = std::make_shared<RelationSelectionCache>();
+  // The tables the relations_* settings keep, by one query run the first
+  // time a collector of the scrape asks (throws like query()).
+  const RelationSelection& relation_selection() const;
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).

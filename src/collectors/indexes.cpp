@@ -26,7 +26,6 @@
 #include <vector>
 
 #include "collectors/collector.h"
-#include "collectors/versioned_sql.h"
 
 namespace collectors {
 
@@ -35,28 +34,16 @@ namespace {
 constexpr auto C = prometheus::MetricType::Counter;
 constexpr auto G = prometheus::MetricType::Gauge;
 
-}  // namespace
-
-std::string indexes_sql(int server_version, const RelationFilter& f) {
-  std::string ctes = relation_selection_ctes(f, server_version);
-  if (!ctes.empty()) ctes = "WITH " + ctes.substr(0, ctes.size() - 2) + " ";
-  return ctes +
-         "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS "
-         "indexrelname,"
-         "  i.oid, x.indisvalid AS valid,"
-         "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable, " +
-         relation_kept(f, "t.oid") +
-         " AS kept "
-         "FROM pg_index x"
-         " JOIN pg_class i ON i.oid = x.indexrelid"
-         " JOIN pg_class t ON t.oid = x.indrelid"
-         " JOIN pg_namespace n ON n.oid = t.relnamespace "
-         "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
-         "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ "
-         "'^pg_toast'";
-}
-
-namespace {
+constexpr const char* kSql =
+    "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
+    "  i.oid, t.oid AS table_oid, x.indisvalid AS valid,"
+    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable "
+    "FROM pg_index x"
+    " JOIN pg_class i ON i.oid = x.indexrelid"
+    " JOIN pg_class t ON t.oid = x.indrelid"
+    " JOIN pg_namespace n ON n.oid = t.relnamespace "
+    "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
+    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ '^pg_toast'";
 
 struct FamilyDef {
   const char* name;
@@ -80,11 +67,12 @@ const FamilyDef kFamilies[] = {
 };
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(indexes_sql(ctx.server_version, ctx.relations).c_str());
+  pgx::ResultSet rs = ctx.query(kSql);
+  const RelationSelection& selection = ctx.relation_selection();
   const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
                rel_c = rs.require("relname"), index_c = rs.require("indexrelname"), oid_c = rs.require("oid"),
                valid_c = rs.require("valid"), droppable_c = rs.require("droppable"),
-               kept_c = rs.require("kept");
+               table_c = rs.require("table_oid");
   std::vector<uint32_t> oids(rs.rows());
   for (size_t r = 0; r < rs.rows(); r++) oids[r] = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
   const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
@@ -105,7 +93,7 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   double invalid = 0, unused = 0;
   for (size_t r = 0; r < rs.rows(); r++) {
     const auto valid = rs.number(r, valid_c);
-    if (rs.number(r, kept_c).value_or(0) != 0) {
+    if (selection.keeps(static_cast<uint32_t>(rs.number(r, table_c).value_or(0)))) {
       const metrics::LabelSet labels{{"datname", rs.text(r, datname_c)},
                                      {"schemaname", rs.text(r, schema_c)},
                                      {"relname", rs.text(r, rel_c)},

@@ -1,5 +1,9 @@
 #include "collectors/relation_filter.h"
 
+#include <algorithm>
+
+#include "collectors/collector.h"
+
 namespace collectors {
 
 std::string sql_literal(const std::string& text) {
@@ -12,7 +16,7 @@ std::string sql_literal(const std::string& text) {
   return out;
 }
 
-std::string relation_selection_ctes(const RelationFilter& f, int server_version) {
+std::string relation_selection_sql(const RelationFilter& f, int server_version) {
   if (!f.active()) return "";
   // The same tables as pg_stat_user_tables (partitioned ones from 14), minus
   // temporary tables and our own schema, as the per-table collectors read.
@@ -35,7 +39,7 @@ std::string relation_selection_ctes(const RelationFilter& f, int server_version)
                     "pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_tuples_updated(c.oid) + "
                     "pg_stat_get_tuples_deleted(c.oid)"
                   : "0";
-  std::string sql = "rel_candidates AS (SELECT c.oid, " + reason + " AS dropped, " + activity +
+  std::string sql = "WITH rel_candidates AS (SELECT c.oid, " + reason + " AS dropped, " + activity +
                     " AS activity FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                     " WHERE c.relkind IN " +
                     relkinds +
@@ -46,30 +50,43 @@ std::string relation_selection_ctes(const RelationFilter& f, int server_version)
     sql +=
         "rel_selection AS (SELECT oid, coalesce(dropped, CASE WHEN row_number() OVER ("
         "PARTITION BY dropped IS NULL ORDER BY activity DESC, oid) > " +
-        std::to_string(f.limit) + " THEN 'limit' END) AS dropped FROM rel_candidates), ";
+        std::to_string(f.limit) + " THEN 'limit' END) AS dropped FROM rel_candidates) ";
   } else {
-    sql += "rel_selection AS (SELECT oid, dropped FROM rel_candidates), ";
+    sql += "rel_selection AS (SELECT oid, dropped FROM rel_candidates) ";
   }
+  sql +=
+      "SELECT oid, NULL::text AS reason, NULL::int8 AS relations FROM rel_selection WHERE dropped IS NULL "
+      "UNION ALL SELECT NULL, dropped, count(*) FROM rel_selection WHERE dropped IS NOT NULL GROUP BY "
+      "dropped";
   return sql;
 }
 
-std::string relation_selected(const RelationFilter& f, const char* oid_expr) {
-  if (!f.active()) return "";
-  return std::string(" AND ") + oid_expr + " IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)";
+bool RelationSelection::keeps(uint32_t oid) const {
+  return everything || std::binary_search(kept.begin(), kept.end(), oid);
 }
 
-std::string relation_kept(const RelationFilter& f, const char* oid_expr) {
-  if (!f.active()) return "true";
-  return std::string("(") + oid_expr + " IN (SELECT oid FROM rel_selection WHERE dropped IS NULL))";
-}
-
-std::string relation_dropped_sql(const RelationFilter& f, int server_version) {
-  if (!f.active()) return "";
-  std::string ctes = relation_selection_ctes(f, server_version);
-  ctes.resize(ctes.size() - 2);  // the trailing ", "
-  return "WITH " + ctes +
-         " SELECT dropped AS reason, count(*) AS relations FROM rel_selection WHERE dropped IS NOT NULL"
-         " GROUP BY dropped";
+const RelationSelection& Context::relation_selection() const {
+  if (selection->value) return *selection->value;
+  RelationSelection s;
+  if (relations.active()) {
+    s.everything = false;
+    pgx::ResultSet rs = query(relation_selection_sql(relations, server_version).c_str());
+    const size_t oid_c = rs.require("oid"), reason_c = rs.require("reason"),
+                 count_c = rs.require("relations");
+    for (size_t r = 0; r < rs.rows(); r++) {
+      if (rs.is_null(r, reason_c)) {
+        if (auto oid = rs.number(r, oid_c)) s.kept.push_back(static_cast<uint32_t>(*oid));
+        continue;
+      }
+      for (int k = 0; k < 3; k++) {
+        if (rs.text(r, reason_c) == RelationSelection::kReasons[k])
+          s.dropped[k] = rs.number(r, count_c).value_or(0);
+      }
+    }
+    std::sort(s.kept.begin(), s.kept.end());
+  }
+  selection->value = std::move(s);
+  return *selection->value;
 }
 
 }  // namespace collectors

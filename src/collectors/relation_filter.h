@@ -1,14 +1,17 @@
-// Which tables get per-relation series (tables, indexes, relation_sizes):
-// the pg_exporter.relations_* settings, turned into SQL that each of those
-// collectors puts in its own query, so that the three agree on one set.
+// Which tables get per-table series (tables, indexes, relation_sizes): the
+// pg_exporter.relations_* settings, evaluated by one query per scrape whose
+// result the three collectors share, so they agree on one set and the
+// ranking by activity runs once.
 //
 // A database with 20,000 tables is over half a million series with every
 // table in; these settings keep Prometheus's load chosen, not accidental.
-// With no setting in effect the SQL is empty and costs nothing.
+// With no setting in effect there is no query at all.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace collectors {
 
@@ -23,17 +26,23 @@ struct RelationFilter {
 // An E'...' literal: the same meaning whatever standard_conforming_strings is.
 std::string sql_literal(const std::string& text);
 
-// CTE items "rel_candidates AS (...), rel_selection AS (...), " to put after
-// WITH (empty when the filter is not active). rel_selection(oid, dropped)
-// has one row per user table; dropped is NULL for the tables that are kept,
-// else 'pattern', 'min_size' or 'limit'.
-std::string relation_selection_ctes(const RelationFilter& f, int server_version);
-// " AND <oid_expr> IN (kept tables)" (empty when the filter is not active).
-std::string relation_selected(const RelationFilter& f, const char* oid_expr);
-// A boolean expression: whether the table <oid_expr> is kept ("true" when
-// the filter is not active). For collectors that also count over all tables.
-std::string relation_kept(const RelationFilter& f, const char* oid_expr);
-// The tables left out, by reason: columns reason, relations.
-std::string relation_dropped_sql(const RelationFilter& f, int server_version);
+// The selection query: rows (oid, reason, relations), one per kept table
+// (reason NULL), then one per reason ('pattern', 'min_size', 'limit') with
+// the number of tables it left out. "" when the filter is not active.
+std::string relation_selection_sql(const RelationFilter& f, int server_version);
+
+// Its result, as the collectors use it.
+struct RelationSelection {
+  static constexpr const char* kReasons[3] = {"pattern", "min_size", "limit"};
+  bool everything = true;         // no filter: every table is kept
+  std::vector<uint32_t> kept;     // sorted oids
+  double dropped[3] = {0, 0, 0};  // by kReasons
+  bool keeps(uint32_t oid) const;
+};
+
+// Filled by the first collector of a scrape that needs it (Context).
+struct RelationSelectionCache {
+  std::optional<RelationSelection> value;
+};
 
 }  // namespace collectors

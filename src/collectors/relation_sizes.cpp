@@ -32,21 +32,17 @@
 
 namespace collectors {
 
-std::string relation_sizes_sql(int server_version, const RelationFilter& f) {
+std::string relation_sizes_sql(int server_version) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
   const std::string table_kinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
   // The user tables, their indexes, and the TOAST tables and TOAST indexes
   // (schema pg_toast) that the tables point to.
-  return "WITH " + relation_selection_ctes(f, server_version) +
-         "db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()) "
+  return "WITH db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()) "
          "SELECT c.oid, c.relkind, c.reltoastrelid, n.nspname AS schemaname, c.relname,"
          "  n.nspname ~ '^pg_toast' AS toast, db.oid AS dboid, c.relfilenode,"
          "  CASE WHEN c.relkind IN ('p', 'I') THEN NULL"
          "    WHEN c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"
-         "    THEN pg_relation_filepath(c.oid) END AS path,"
-         "  CASE WHEN c.relkind IN " +
-         table_kinds + " THEN " + relation_kept(f, "c.oid") +
-         " END AS kept "
+         "    THEN pg_relation_filepath(c.oid) END AS path "
          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
          "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
          "'pgexporter')"
@@ -71,11 +67,12 @@ struct Rel {
 };
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version, ctx.relations).c_str());
+  pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version).c_str());
+  const RelationSelection& selection = ctx.relation_selection();
   const size_t oid_c = rs.require("oid"), kind_c = rs.require("relkind"),
                toast_rel_c = rs.require("reltoastrelid"), schema_c = rs.require("schemaname"),
                rel_c = rs.require("relname"), toast_c = rs.require("toast"), dboid_c = rs.require("dboid"),
-               node_c = rs.require("relfilenode"), path_c = rs.require("path"), kept_c = rs.require("kept");
+               node_c = rs.require("relfilenode"), path_c = rs.require("path");
   const pgx::ResultSet idx = ctx.query(kIndexSql);
   const size_t indrel_c = idx.require("indrelid"), indexrel_c = idx.require("indexrelid"),
                droppable_c = idx.require("droppable");
@@ -148,7 +145,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   size_t stat_i = 0;
   for (uint32_t t : tables) {
     const Rel& table = rels.at(t);
-    const bool kept = rs.number(table.row, kept_c).value_or(0) != 0;
+    const bool kept = selection.keeps(t);
     const std::vector<std::pair<uint32_t, bool>>& indexes = indexes_of[t];
     const metrics::LabelSet labels{{"datname", datname},
                                    {"schemaname", rs.text(table.row, schema_c)},

@@ -51,16 +51,16 @@ std::string reloption(const char* name) {
 
 }  // namespace
 
-std::string tables_sql(int server_version, const RelationFilter& f) {
+std::string tables_sql(int server_version) {
   const bool pg18 = server_version >= 180000;
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14.
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  std::string sql = "WITH " + relation_selection_ctes(f, server_version) +
-                    "av AS ("
-                    "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
-                    "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
-                    "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
-                    "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
+  std::string sql =
+      "WITH av AS ("
+      "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
+      "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
+      "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
+      "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
   if (pg18) sql += ", current_setting('autovacuum_vacuum_max_threshold')::float8 AS vm";
   sql +=
       ") "
@@ -91,8 +91,7 @@ std::string tables_sql(int server_version, const RelationFilter& f) {
       relkinds +
       " AND c.relpersistence <> 't'"
       "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
-      "    AND n.nspname !~ '^pg_toast'" +
-      relation_selected(f, "c.oid");
+      "    AND n.nspname !~ '^pg_toast'";
   return sql;
 }
 
@@ -248,35 +247,33 @@ double ratio(double num, std::optional<double> den) {
 // How many tables have per-table series, and how many the relations_*
 // settings left out, by reason (0 when none is set).
 void emit_selection(const Context& ctx, size_t exported, metrics::Sink& out) {
-  double dropped[3] = {0, 0, 0};
-  static const char* const kReasons[3] = {"pattern", "min_size", "limit"};
-  if (ctx.relations.active()) {
-    pgx::ResultSet rs = ctx.query(relation_dropped_sql(ctx.relations, ctx.server_version).c_str());
-    const size_t reason_c = rs.require("reason"), count_c = rs.require("relations");
-    for (size_t r = 0; r < rs.rows(); r++) {
-      for (int k = 0; k < 3; k++) {
-        if (rs.text(r, reason_c) == kReasons[k]) dropped[k] = rs.number(r, count_c).value_or(0);
-      }
-    }
-  }
+  const RelationSelection& sel = ctx.relation_selection();
   out.gauge("pg_exporter_relations_exported",
             "Tables with per-table series (tables, indexes, relation_sizes collectors) in this scrape.")
       .add({{"datname", ctx.database}}, static_cast<double>(exported));
   metrics::Family f = out.gauge("pg_exporter_relations_dropped",
                                 "Tables left out of the per-table series by the pg_exporter.relations_* "
                                 "settings, by reason (pattern, min_size, limit).");
-  for (int k = 0; k < 3; k++) f.add({{"datname", ctx.database}, {"reason", kReasons[k]}}, dropped[k]);
+  for (int k = 0; k < 3; k++) {
+    f.add({{"datname", ctx.database}, {"reason", RelationSelection::kReasons[k]}}, sel.dropped[k]);
+  }
 }
 
 void collect_tables(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(tables_sql(ctx.server_version, ctx.relations).c_str());
-  emit_selection(ctx, rs.rows(), out);
+  pgx::ResultSet rs = ctx.query(tables_sql(ctx.server_version).c_str());
+  const size_t oid_c = rs.require("oid");
+  // The rows of the tables the relations_* settings keep.
+  const RelationSelection& selection = ctx.relation_selection();
+  std::vector<size_t> rows;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    if (selection.keeps(static_cast<uint32_t>(rs.number(r, oid_c).value_or(0)))) rows.push_back(r);
+  }
+  emit_selection(ctx, rows.size(), out);
   const IndexMap index_map(ctx.query(kIndexesSql));
   const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
-               relname_c = rs.require("relname"), oid_c = rs.require("oid"),
-               toast_c = rs.require("reltoastrelid"), now_c = rs.require("now"),
-               part_c = rs.require("partitioned"), vac_c = rs.require("vac_threshold"),
-               anl_c = rs.require("anl_threshold");
+               relname_c = rs.require("relname"), toast_c = rs.require("reltoastrelid"),
+               now_c = rs.require("now"), part_c = rs.require("partitioned"),
+               vac_c = rs.require("vac_threshold"), anl_c = rs.require("anl_threshold");
 
   std::vector<metrics::Family> fams;
   // Labels are about as long as the three names plus the label syntax.
@@ -285,18 +282,19 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
                                                   rs.text(0, relname_c).size() + 40;
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
-    fams.back().reserve(rs.rows(), label_bytes);
+    fams.back().reserve(rows.size(), label_bytes);
   }
 
   // In batches: one guarded C call per batch, bounded memory.
   constexpr size_t kBatch = 1024;
   std::vector<uint32_t> oids;
   std::vector<Layout> layout;
-  for (size_t first = 0; first < rs.rows(); first += kBatch) {
-    const size_t last = std::min(rs.rows(), first + kBatch);
+  for (size_t first = 0; first < rows.size(); first += kBatch) {
+    const size_t last = std::min(rows.size(), first + kBatch);
     oids.clear();
     layout.clear();
-    for (size_t r = first; r < last; r++) {
+    for (size_t i = first; i < last; i++) {
+      const size_t r = rows[i];
       Layout l;
       const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
       const auto toast = static_cast<uint32_t>(rs.number(r, toast_c).value_or(0));
@@ -315,8 +313,9 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     }
     const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
 
-    for (size_t r = first; r < last; r++) {
-      const Layout& l = layout[r - first];
+    for (size_t i = first; i < last; i++) {
+      const size_t r = rows[i];
+      const Layout& l = layout[i - first];
       const pgx::RelationStats& t = st[l.table];
       const bool partitioned = rs.number(r, part_c).value_or(0) != 0;
       const double now = rs.number(r, now_c).value_or(NAN);

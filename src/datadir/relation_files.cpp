@@ -107,6 +107,4 @@ bool plausible_relation_path(std::string_view path) {
   return true;
 }
 
-std::optional<uint64_t> relation_files_bytes(std::string_view path) { return RelationFiles().bytes(path); }
-
 }  // namespace datadir

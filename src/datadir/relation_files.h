@@ -54,9 +54,6 @@ class RelationFiles {
   std::vector<File> files_;  // the folder's relation files, sorted
 };
 
-// The same with a directory opened for this one call.
-std::optional<uint64_t> relation_files_bytes(std::string_view path);
-
 // Whether `path` looks like a relation file path PostgreSQL would produce
 // (base/, global/ or pg_tblspc/ followed by digits, slashes, PG_ version
 // directory names): no "..", no absolute paths, nothing else.

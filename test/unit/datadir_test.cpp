@@ -30,7 +30,7 @@ TEST(relation_paths_are_checked) {
   CHECK(!datadir::plausible_relation_path("base/5/"));
   CHECK(!datadir::plausible_relation_path("pg_wal/000000010000000000000001"));
   CHECK(!datadir::plausible_relation_path(""));
-  CHECK(!datadir::relation_files_bytes("/etc/passwd").has_value());
+  CHECK(!datadir::RelationFiles().bytes("/etc/passwd").has_value());
 }
 
 // Forks and segments add up like pg_relation_size()'s sum over forks; a
@@ -53,14 +53,14 @@ TEST(relation_files_add_forks_and_segments) {
   write_bytes("base/5/100_init", 0);
   write_bytes("base/5/200", 0);
   mkdir("base/5/300", 0700);  // not a regular file
-  auto a = datadir::relation_files_bytes("base/5/100");
+  auto a = datadir::RelationFiles().bytes("base/5/100");
   CHECK(a.has_value());
   if (a) CHECK_EQ(*a, uint64_t{8192 + 4096 + 24576 + 8192});
-  auto b = datadir::relation_files_bytes("base/5/200");
+  auto b = datadir::RelationFiles().bytes("base/5/200");
   CHECK(b.has_value());
   if (b) CHECK_EQ(*b, uint64_t{0});
-  CHECK(!datadir::relation_files_bytes("base/5/999").has_value());
-  CHECK(!datadir::relation_files_bytes("base/5/300").has_value());
+  CHECK(!datadir::RelationFiles().bytes("base/5/999").has_value());
+  CHECK(!datadir::RelationFiles().bytes("base/5/300").has_value());
   // One RelationFiles across directories (it keeps the last one open).
   mkdir("global", 0700);
   write_bytes("global/7", 100);

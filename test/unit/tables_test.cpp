@@ -2,6 +2,7 @@
 // every supported server version (only one of them runs in CI).
 #include <string>
 
+#include "collectors/relation_filter.h"
 #include "collectors/versioned_sql.h"
 #include "unit.h"
 
@@ -69,16 +70,16 @@ TEST(relation_sizes_sql_opens_no_relation) {
   }
 }
 
-// The relations_* settings: no SQL at all when unset; the same selection in
-// all three per-table collectors when set; user text always inside a literal.
+// The relations_* settings: no query at all when unset; one selection query
+// per scrape when set (the collectors filter its result); user text always
+// inside a literal.
 TEST(relation_filter_sql) {
   collectors::RelationFilter none;
   CHECK(!none.active());
   for (int v : kVersions) {
+    CHECK(collectors::relation_selection_sql(none, v).empty());
     CHECK(!has(collectors::tables_sql(v), "rel_selection"));
     CHECK(!has(collectors::relation_sizes_sql(v), "rel_selection"));
-    CHECK(!has(collectors::indexes_sql(v), "rel_selection"));
-    CHECK(collectors::relation_dropped_sql(none, v).empty());
   }
   CHECK_EQ(collectors::sql_literal("a'b\\c"), "E'a''b\\\\c'");
 
@@ -88,29 +89,32 @@ TEST(relation_filter_sql) {
   const std::string incl = collectors::sql_literal(f.include), excl = collectors::sql_literal(f.exclude);
   CHECK_EQ(excl, "E'_old$'' OR true --'");
   for (int v : kVersions) {
-    const std::string ctes = collectors::relation_selection_ctes(f, v);
-    CHECK(has(ctes, ("NOT (n.nspname || '.' || c.relname) ~ " + incl).c_str()));
-    CHECK(has(ctes, ("WHEN (n.nspname || '.' || c.relname) ~ " + excl).c_str()));
-    CHECK(!has(ctes, "row_number"));  // no limit: no ranking
-    CHECK(!has(ctes, "relpages"));
-    CHECK(has(ctes, v >= 140000 ? "c.relkind IN ('r', 'm', 'p')" : "c.relkind IN ('r', 'm') "));
-    // The tables collector filters; the other two keep every row for their
-    // database-wide counts and mark the kept ones.
-    CHECK(has(collectors::tables_sql(v, f), ("WITH " + ctes + "av AS (").c_str()));
-    CHECK(has(collectors::tables_sql(v, f),
-              "AND c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)"));
-    CHECK(has(collectors::indexes_sql(v, f),
-              "(t.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) AS kept"));
-    CHECK(has(collectors::relation_sizes_sql(v, f),
-              "(c.oid IN (SELECT oid FROM rel_selection WHERE dropped IS NULL)) END AS kept"));
-    CHECK(has(collectors::relation_dropped_sql(f, v), "GROUP BY dropped"));
+    const std::string sql = collectors::relation_selection_sql(f, v);
+    CHECK(has(sql, ("NOT (n.nspname || '.' || c.relname) ~ " + incl).c_str()));
+    CHECK(has(sql, ("WHEN (n.nspname || '.' || c.relname) ~ " + excl).c_str()));
+    CHECK(!has(sql, "row_number"));  // no limit: no ranking
+    CHECK(!has(sql, "relpages"));
+    CHECK(has(sql, v >= 140000 ? "c.relkind IN ('r', 'm', 'p')" : "c.relkind IN ('r', 'm') "));
+    // Kept tables one per row, then the left-out counts by reason.
+    CHECK(has(sql,
+              "SELECT oid, NULL::text AS reason, NULL::int8 AS relations FROM rel_selection WHERE dropped IS "
+              "NULL"));
+    CHECK(has(sql, "count(*) FROM rel_selection WHERE dropped IS NOT NULL GROUP BY dropped"));
   }
   collectors::RelationFilter g;
   g.min_bytes = 65536;
   g.limit = 100;
-  const std::string ctes = collectors::relation_selection_ctes(g, 150000);
-  CHECK(has(ctes, "current_setting('block_size')::float8 < 65536 THEN 'min_size'"));
-  CHECK(has(ctes, "ORDER BY activity DESC, oid) > 100 THEN 'limit'"));
-  CHECK(has(ctes, "pg_stat_get_tuples_returned(c.oid) + pg_stat_get_tuples_fetched(c.oid)"));
-  CHECK(!has(ctes, "'pattern'"));
+  const std::string sql = collectors::relation_selection_sql(g, 150000);
+  CHECK(has(sql, "current_setting('block_size')::float8 < 65536 THEN 'min_size'"));
+  CHECK(has(sql, "ORDER BY activity DESC, oid) > 100 THEN 'limit'"));
+  CHECK(has(sql, "pg_stat_get_tuples_returned(c.oid) + pg_stat_get_tuples_fetched(c.oid)"));
+  CHECK(!has(sql, "'pattern'"));
+
+  collectors::RelationSelection everything;
+  CHECK(everything.keeps(12345));
+  collectors::RelationSelection some;
+  some.everything = false;
+  some.kept = {10, 20, 30};
+  CHECK(some.keeps(20));
+  CHECK(!some.keeps(25));
 }
