@@ -1,5 +1,7 @@
 #include "http/response.h"
 
+#include <stdexcept>
+
 namespace http {
 
 const char* reason_phrase(int status) {
@@ -32,12 +34,14 @@ const char* reason_phrase(int status) {
 }
 
 Body::Body(std::string text) : size_(text.size()) {
-  if (!text.empty()) parts_.push_back(std::move(text));
+  if (!text.empty()) parts_.push_back(spool::Piece{std::move(text)});
 }
 
-Body::Body(std::vector<std::string> pieces) {
-  for (std::string& p : pieces) {
-    if (p.empty()) continue;
+Body::Body(std::vector<spool::Piece> pieces, std::shared_ptr<const spool::File> file)
+    : file_(std::move(file)) {
+  for (spool::Piece& p : pieces) {
+    if (p.size() == 0) continue;
+    if (p.in_file() && !file_) throw std::invalid_argument("body piece in a file but no file given");
     size_ += p.size();
     parts_.push_back(std::move(p));
   }

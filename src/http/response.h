@@ -6,21 +6,25 @@
 #include <utility>
 #include <vector>
 
+#include "spool/file.h"
+
 namespace http {
 
 // A body kept as the pieces it was made of and sent one after another: the
 // metrics exposition (tens of MB on a large database) is never joined into a
-// second copy.
+// second copy. Pieces in a spool file are sent from it with sendfile().
 struct Body {
   Body() = default;
   explicit Body(std::string text);
-  explicit Body(std::vector<std::string> pieces);
-  const std::vector<std::string>& parts() const { return parts_; }
-  size_t size() const { return size_; }
+  Body(std::vector<spool::Piece> pieces, std::shared_ptr<const spool::File> file);
+  const std::vector<spool::Piece>& parts() const { return parts_; }
+  const spool::File* file() const { return file_.get(); }
+  uint64_t size() const { return size_; }
 
  private:
-  std::vector<std::string> parts_;
-  size_t size_ = 0;
+  std::vector<spool::Piece> parts_;
+  std::shared_ptr<const spool::File> file_;
+  uint64_t size_ = 0;
 };
 
 struct Response {

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace http {
@@ -14,6 +16,27 @@ namespace http {
 namespace {
 
 constexpr size_t kReadChunk = 16384;
+
+// Sends up to `length` bytes of `file_fd` at `offset` to a non-blocking
+// socket: sendfile() (the kernel copies page cache to the socket), or a
+// read and a send where sendfile cannot (EINVAL, ENOSYS). Like send():
+// bytes sent, or -1 with errno.
+ssize_t send_file_range(int sock, int file_fd, uint64_t offset, uint64_t length, bool more) {
+  off_t off = static_cast<off_t>(offset);
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(length, 1 << 20));
+  ssize_t n = ::sendfile(sock, file_fd, &off, want);
+  if (n >= 0 || (errno != EINVAL && errno != ENOSYS)) {
+    if (n == 0) errno = EIO;  // the file is shorter than its pieces say
+    return n == 0 ? -1 : n;
+  }
+  char buf[kReadChunk];
+  ssize_t got = ::pread(file_fd, buf, std::min(sizeof buf, want), static_cast<off_t>(offset));
+  if (got <= 0) {
+    if (got == 0) errno = EIO;
+    return -1;
+  }
+  return ::send(sock, buf, static_cast<size_t>(got), MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+}
 
 std::vector<std::string> split_addresses(const std::string& s) {
   std::vector<std::string> out;
@@ -258,14 +281,27 @@ bool Server::flush(Conn& c, double now) {
   for (;;) {
     const size_t nparts = 1 + (c.out_body ? c.out_body->parts().size() : 0);
     if (c.out_part >= nparts) break;
-    const std::string& part = c.out_part == 0 ? c.out_head : c.out_body->parts()[c.out_part - 1];
-    if (c.out_offset >= part.size()) {
-      c.out_part++;
-      c.out_offset = 0;
-      continue;
+    const bool more = c.out_part + 1 < nparts;
+    ssize_t n;
+    if (c.out_part == 0 || !c.out_body->parts()[c.out_part - 1].in_file()) {
+      const std::string& part = c.out_part == 0 ? c.out_head : c.out_body->parts()[c.out_part - 1].text;
+      if (c.out_offset >= part.size()) {
+        c.out_part++;
+        c.out_offset = 0;
+        continue;
+      }
+      n = ::send(c.fd, part.data() + c.out_offset, part.size() - c.out_offset,
+                 MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
+    } else {
+      const spool::Piece& part = c.out_body->parts()[c.out_part - 1];
+      if (c.out_offset >= part.file_length) {
+        c.out_part++;
+        c.out_offset = 0;
+        continue;
+      }
+      n = send_file_range(c.fd, c.out_body->file()->fd(), part.file_offset + c.out_offset,
+                          part.file_length - c.out_offset, more);
     }
-    ssize_t n = ::send(c.fd, part.data() + c.out_offset, part.size() - c.out_offset,
-                       MSG_NOSIGNAL | MSG_DONTWAIT | (c.out_part + 1 < nparts ? MSG_MORE : 0));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
     if (n <= 0) {
       close_conn(c.fd);  // EPIPE, ECONNRESET: the client went away

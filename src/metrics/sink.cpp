@@ -1,5 +1,6 @@
 #include "metrics/sink.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -200,16 +201,24 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
   return Family(this, families_.size() - 1);
 }
 
-std::vector<std::string> Sink::take_text() {
-  std::vector<std::string> parts;
+std::vector<spool::Piece> Sink::take_pieces() {
+  std::vector<spool::Piece> parts;
   parts.reserve(families_.size() * 2);
   for (Entry& e : families_) {
-    parts.push_back(std::move(e.header));
-    if (!e.body.empty()) parts.push_back(std::move(e.body));
+    parts.push_back(spool::Piece{std::move(e.header)});
+    for (spool::Piece& p : e.spooled) parts.push_back(std::move(p));
+    if (!e.body.empty()) parts.push_back(spool::Piece{std::move(e.body)});
   }
   families_.clear();
   index_.clear();
   return parts;
+}
+
+void Sink::spool(Entry& e) {
+  const int64_t at = spool_->append(e.body);
+  if (at < 0) return;  // the file takes no more: memory for the rest of the scrape
+  e.spooled.push_back(spool::Piece{std::string(), static_cast<uint64_t>(at), e.body.size()});
+  e.body.clear();
 }
 
 void Sink::absorb(Sink&& other) {
@@ -228,7 +237,15 @@ void Sink::absorb(Sink&& other) {
       continue;
     }
     Entry& into = families_[it->second];
-    into.body += o.body;  // keeps the samples in the order they were added
+    // Keeps the samples in the order they were added.
+    if (o.spooled.empty()) {
+      into.body += o.body;
+      maybe_spool(into);
+    } else {
+      if (!into.body.empty()) into.spooled.push_back(spool::Piece{std::move(into.body)});
+      for (spool::Piece& p : o.spooled) into.spooled.push_back(std::move(p));
+      into.body = std::move(o.body);
+    }
     into.samples += o.samples;
   }
   other.families_.clear();
@@ -252,14 +269,20 @@ size_t Sink::sample_count() const {
 
 size_t Sink::byte_count() const {
   size_t n = 0;
-  for (const auto& e : families_) n += e.header.size() + e.body.size();
+  for (const auto& e : families_) {
+    n += e.header.size() + e.body.size();
+    for (const auto& p : e.spooled) n += p.size();
+  }
   return n;
 }
 
 void Family::reserve(size_t samples, size_t label_bytes) {
   Sink::Entry& e = sink_->families_[index_];
   // name, labels, a space, a value of up to ~20 characters, a newline.
-  e.body.reserve(e.body.size() + samples * (e.name.size() + label_bytes + 22));
+  size_t want = e.body.size() + samples * (e.name.size() + label_bytes + 22);
+  // A spooled family never holds much more than a block.
+  if (sink_->spool_ && !sink_->spool_->failed()) want = std::min(want, Sink::kSpoolBlock + 4096);
+  e.body.reserve(want);
 }
 
 void Family::add(const LabelSet& labels, double value) {
@@ -273,6 +296,7 @@ void Family::add(const LabelSet& labels, double value) {
   append_value(e.body, value);
   e.body.push_back('\n');
   e.samples++;
+  sink_->maybe_spool(e);
 }
 
 void Family::add_histogram(const std::vector<Label>& labels,
@@ -312,6 +336,7 @@ void Family::add_histogram(const std::vector<Label>& labels,
   }
   e.body.append(text, start, std::string::npos);
   e.samples++;
+  sink_->maybe_spool(e);
 }
 
 }  // namespace metrics

@@ -21,6 +21,8 @@
 
 #include <prometheus/metric_type.h>
 
+#include "spool/file.h"
+
 namespace metrics {
 
 using Label = std::pair<std::string_view, std::string_view>;
@@ -70,6 +72,15 @@ class Family {
 
 class Sink {
  public:
+  // With a spool file, a family's lines move to the file in blocks of
+  // kSpoolBlock bytes as they are written, so a large exposition is never
+  // held in memory; without one (or once a write to it failed), everything
+  // stays in memory. Sinks merged with absorb() must share the file.
+  static constexpr size_t kSpoolBlock = 64 * 1024;
+  Sink() = default;
+  explicit Sink(std::shared_ptr<spool::File> spool) : spool_(std::move(spool)) {}
+  const std::shared_ptr<spool::File>& spool() const { return spool_; }
+
   // Declares (or finds) a family. Names are checked; a name reused with
   // another type throws std::invalid_argument.
   Family gauge(std::string_view name, std::string_view help);
@@ -88,19 +99,27 @@ class Sink {
   size_t sample_count() const;
   size_t byte_count() const;
   // The exposition, in declaration order, as pieces (each family's header and
-  // its lines): joining them would hold a large scrape twice. The sink is
-  // empty afterwards.
-  std::vector<std::string> take_text();
+  // its lines, in memory or in the spool file): joining them would hold a
+  // large scrape twice. The sink is empty afterwards.
+  std::vector<spool::Piece> take_pieces();
 
  private:
   friend class Family;
   struct Entry {
     std::string name;
     prometheus::MetricType type;
-    std::string header;  // its # HELP / # TYPE lines
-    std::string body;    // its sample lines
+    std::string header;                 // its # HELP / # TYPE lines
+    std::vector<spool::Piece> spooled;  // its first sample lines, when spooled
+    std::string body;                   // its (last) sample lines
     size_t samples = 0;
   };
+  // Moves e.body to the spool file once it has grown to a block.
+  void maybe_spool(Entry& e) {
+    if (e.body.size() >= kSpoolBlock && spool_ && !spool_->failed()) spool(e);
+  }
+  void spool(Entry& e);
+
+  std::shared_ptr<spool::File> spool_;
   std::vector<Entry> families_;
   std::unordered_map<std::string, size_t> index_;
 };

@@ -77,7 +77,7 @@ void run_part(const Options& opts, const collectors::Collector& c, const collect
   }
   int timeout = remaining;
   if (part.timeout_ms > 0 && (timeout <= 0 || part.timeout_ms < timeout)) timeout = part.timeout_ms;
-  metrics::Sink local;
+  metrics::Sink local(opts.spool);
   const double t0 = pgx::monotonic_seconds();
   o.ran = true;
   // Parts run even where the scrape arms no timeout (the SQL function): their
@@ -121,6 +121,7 @@ Result run(const Options& opts) {
 namespace {
 Result run_unguarded(const Options& opts) {
   Result res;
+  res.sink = metrics::Sink(opts.spool);
   const double start = pgx::monotonic_seconds();
   auto remaining_ms = [&]() -> int {
     if (opts.budget_seconds <= 0) return opts.statement_timeout_ms;
@@ -195,7 +196,7 @@ Result run_unguarded(const Options& opts) {
       continue;
     }
     const double t0 = pgx::monotonic_seconds();
-    metrics::Sink local;
+    metrics::Sink local(opts.spool);
     o.ran = true;
     std::vector<collectors::Part> parts;
     if (c->plan != nullptr) {

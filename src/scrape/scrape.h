@@ -17,6 +17,9 @@ struct Options {
   int statement_timeout_ms = 0;  // per collector; 0 = do not arm (SQL function path)
   bool own_transaction = false;  // the worker begins/commits; a SQL call runs in its caller's
   std::string database;
+  // Where large families go as they are written (see metrics::Sink); null:
+  // everything in memory.
+  std::shared_ptr<spool::File> spool;
 };
 
 struct Outcome {

@@ -18,6 +18,9 @@ namespace worker {
 namespace {
 
 constexpr double kListenRetrySeconds = 10.0;
+// The server's own folder for temporary files, relative to the data
+// directory (the worker's working directory): where sorts spill too.
+constexpr const char* kSpoolDir = "base/pgsql_tmp";
 constexpr const char* kVersion = "1.0.0";
 
 constexpr const char* kLandingPage =
@@ -176,6 +179,14 @@ http::Response Exporter::handle(const http::Request& req) {
   return health("");
 }
 
+std::shared_ptr<spool::File> Exporter::open_spool(std::string* why) {
+  if (!pgx::acquire_external_fd()) {
+    *why = "no file descriptor left for a temporary file";
+    return nullptr;
+  }
+  return spool::File::create(kSpoolDir, why, pgx::release_external_fd);
+}
+
 double Exporter::scrape_budget(const http::Request& req) const {
   double budget = guc::scrape_timeout_ms / 1000.0;
   std::string_view h = req.header("x-prometheus-scrape-timeout-seconds");
@@ -208,6 +219,8 @@ http::Response Exporter::metrics(const http::Request& req) {
   opts.statement_timeout_ms = guc::statement_timeout_ms;
   opts.own_transaction = true;
   opts.database = database_;
+  std::string spool_error;
+  opts.spool = open_spool(&spool_error);
 
   scrape::Result r = scrape::run(opts);
   scrapes_total_++;
@@ -224,7 +237,17 @@ http::Response Exporter::metrics(const http::Request& req) {
 
   scrape::add_scrape_metrics(r, r.sink);
   add_exporter_metrics(r, r.sink);
-  auto body = std::make_shared<const http::Body>(r.sink.take_text());
+  if (opts.spool && opts.spool->failed()) spool_error = opts.spool->error();
+  if (spool_error != logged_spool_error_) {
+    pgx::log(spool_error.empty() ? pgx::LogLevel::kLog : pgx::LogLevel::kWarning,
+             spool_error.empty() ? std::string("scrapes are written to temporary files again")
+                                 : "scrape kept in memory: " + spool_error);
+    logged_spool_error_ = spool_error;
+  }
+  std::shared_ptr<spool::File> spool = std::move(opts.spool);
+  // A small scrape wrote nothing to its file: close it now.
+  if (spool && spool->size() == 0) spool.reset();
+  auto body = std::make_shared<const http::Body>(r.sink.take_pieces(), std::move(spool));
   cached_at_ = pgx::monotonic_seconds();
   if (guc::cache_ttl_ms > 0) cached_body_ = body;
   publish(r);

@@ -31,6 +31,8 @@ class Exporter {
   http::Response health(const std::string& want_role);
 
   double scrape_budget(const http::Request& req) const;
+  // This scrape's spool file, or null and why not.
+  std::shared_ptr<spool::File> open_spool(std::string* why);
   void log_outcomes(const scrape::Result& r);
   void add_exporter_metrics(const scrape::Result& r, metrics::Sink& out) const;
   void publish(const scrape::Result& r) const;
@@ -64,6 +66,7 @@ class Exporter {
   std::map<std::string, uint64_t> collector_failures_;
   std::map<std::string, std::string> logged_error_;  // collector -> error last logged
   std::string logged_scrape_error_;
+  std::string logged_spool_error_;
 };
 
 }  // namespace worker

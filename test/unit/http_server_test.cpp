@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -15,6 +16,12 @@
 #include "unit.h"
 
 namespace {
+
+// A folder for spool files under the system's temporary directory.
+std::string spool_dir() {
+  const char* t = std::getenv("TMPDIR");
+  return std::string(t && *t ? t : "/tmp") + "/pg_exporter_unit_spool";
+}
 
 struct Fixture {
   int fds_in_use = 0;
@@ -33,7 +40,27 @@ struct Fixture {
                 // Pieces of a body, empty ones included, large enough to be sent in several writes.
                 http::Response resp;
                 resp.body = std::make_shared<const http::Body>(
-                    std::vector<std::string>{"first;", "", std::string(300000, 'y'), "", "", "last;"});
+                    std::vector<spool::Piece>{
+                        {"first;"}, {""}, {std::string(300000, 'y')}, {""}, {""}, {"last;"}},
+                    nullptr);
+                return resp;
+              }
+              if (r.path == "/spooled" || r.path == "/spooled-big") {
+                // Text pieces and ranges of a file, the ranges not in file order.
+                std::string why;
+                std::shared_ptr<spool::File> file = spool::File::create(spool_dir(), &why);
+                if (!file) throw std::runtime_error(why);
+                const size_t n = r.path == "/spooled" ? 200000 : (6 << 20);
+                const int64_t b = file->append(std::string(n, 'b'));
+                const int64_t a = file->append(std::string(n, 'a'));
+                http::Response resp;
+                resp.body = std::make_shared<const http::Body>(
+                    std::vector<spool::Piece>{{"head;"},
+                                              {"", static_cast<uint64_t>(a), n},
+                                              {"mid;"},
+                                              {"", static_cast<uint64_t>(b), n},
+                                              {"", static_cast<uint64_t>(a), 3}},
+                    file);
                 return resp;
               }
               return http::simple_response(200, "hello " + r.path);
@@ -137,6 +164,40 @@ TEST(server_sends_a_body_of_parts_in_order) {
   out = exchange(f, c, "GET /again HTTP/1.1\r\n\r\n", 1);
   CHECK(out.find("hello /again") != std::string::npos);
   close(c);
+}
+
+TEST(server_sends_file_pieces_with_sendfile) {
+  Fixture f;
+  f.server.listen("127.0.0.1", 0);
+  int c = connect_to(f.server.bound_port());
+  const std::string want = "head;" + std::string(200000, 'a') + "mid;" + std::string(200000, 'b') + "aaa";
+  std::string out = exchange(f, c, "GET /spooled HTTP/1.1\r\n\r\n", 1, 300);
+  CHECK(out.rfind("HTTP/1.1 200 OK", 0) == 0);
+  CHECK(out.find("Content-Length: " + std::to_string(want.size()) + "\r\n") != std::string::npos);
+  size_t body = out.find("\r\n\r\n");
+  CHECK(body != std::string::npos);
+  CHECK(out.substr(body + 4) == want);
+  out = exchange(f, c, "GET /again HTTP/1.1\r\n\r\n", 1);
+  CHECK(out.find("hello /again") != std::string::npos);
+  close(c);
+}
+
+TEST(server_client_vanishing_mid_file_piece) {
+  Fixture f;
+  f.server.listen("127.0.0.1", 0);
+  int c = connect_to(f.server.bound_port());
+  send_all(c, "GET /spooled-big HTTP/1.1\r\n\r\n");
+  f.pump(0);
+  char buf[100];
+  (void)!read(c, buf, sizeof(buf));
+  close(c);  // sendfile() then fails with EPIPE (SIGPIPE is ignored, as in the worker)
+  for (int i = 0; i < 10; i++) f.pump(0, 5);
+  CHECK_EQ(f.server.client_count(), 0u);
+  CHECK_EQ(f.fds_in_use, 0);
+  int d = connect_to(f.server.bound_port());
+  std::string out = exchange(f, d, "GET /next HTTP/1.1\r\n\r\n", 0);
+  CHECK(out.find("hello /next") != std::string::npos);
+  close(d);
 }
 
 TEST(server_head_and_http10) {

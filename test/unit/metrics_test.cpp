@@ -236,15 +236,18 @@ TEST(histogram_lines_come_from_prometheus_cpp) {
   CHECK(text.find("h_seconds_count{app=\"a\\\"b\"} 7\n") != std::string::npos);
 }
 
-TEST(take_text_gives_header_and_body_pieces_in_order) {
+TEST(take_pieces_gives_header_and_body_pieces_in_order) {
   metrics::Sink s;
   s.gauge("a", "ha").add(1);
   s.gauge("empty", "he");
   s.counter("b_total", "hb").add({{"l", "x"}}, 2);
   const size_t bytes = s.byte_count();
-  std::vector<std::string> parts = s.take_text();
+  std::vector<spool::Piece> parts = s.take_pieces();
   std::string joined;
-  for (const auto& p : parts) joined += p;
+  for (const auto& p : parts) {
+    CHECK(!p.in_file());
+    joined += p.text;
+  }
   CHECK_EQ(joined.size(), bytes);
   CHECK(joined.find("# TYPE a gauge\na 1\n# HELP empty he\n# TYPE empty gauge\n# HELP b_total hb\n") !=
         std::string::npos);

@@ -1,0 +1,60 @@
+// A temporary file that holds a large exposition outside the worker's memory.
+//
+// 20,000 tables make a 60 MB exposition. Kept in the worker it doubles the
+// worker's peak memory; written to an unlinked file it lives in the kernel's
+// page cache, is sent with sendfile(), and disappears (normally before
+// reaching the disk) when the last connection sending it is done. The file is
+// anonymous: a crash leaves nothing behind. No PostgreSQL header here.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace spool {
+
+class File {
+ public:
+  // An anonymous file in `dir` (created if missing): O_TMPFILE where the
+  // file system has it, else a named file unlinked at once. nullptr, and the
+  // reason in `why`, when neither works. `on_close` runs once: when the file
+  // is closed, or at once when there is none (the worker's file descriptor
+  // accounting).
+  static std::shared_ptr<File> create(const std::string& dir, std::string* why,
+                                      std::function<void()> on_close = {});
+  ~File();
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+  // Appends and returns the offset the bytes start at, or -1 once a write
+  // has failed (disk full, say): the caller then keeps its bytes in memory.
+  int64_t append(std::string_view data);
+  bool failed() const { return !error_.empty(); }
+  const std::string& error() const { return error_; }
+  // Reads `length` bytes at `offset` (the SQL function and tests; the
+  // server uses sendfile).
+  bool read(uint64_t offset, uint64_t length, std::string* out) const;
+
+ private:
+  File(int fd, std::function<void()> on_close) : fd_(fd), on_close_(std::move(on_close)) {}
+  int fd_;
+  uint64_t size_ = 0;
+  std::string error_;
+  std::function<void()> on_close_;
+};
+
+// A piece of a response: text in memory, or a range of a File.
+struct Piece {
+  std::string text;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;  // > 0: the piece is in the file, `text` is empty
+
+  bool in_file() const { return file_length > 0; }
+  uint64_t size() const { return in_file() ? file_length : text.size(); }
+};
+
+}  // namespace spool
