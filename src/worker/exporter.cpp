@@ -322,6 +322,11 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
   out.gauge("pg_exporter_last_scrape_duration_seconds",
             "Duration of the last scrape that ran the collectors.")
       .add(r.duration);
+  const std::shared_ptr<spool::File>& spool = r.sink.spool();
+  out.gauge("pg_exporter_last_scrape_spooled_bytes",
+            "Bytes of the last scrape's exposition written to a temporary file instead of kept in memory "
+            "(large families only; 0 for a small scrape).")
+      .add(spool ? static_cast<double>(spool->size()) : 0.0);
   metrics::Family failures = out.counter("pg_exporter_collector_failures_total",
                                          "Scrapes in which the collector failed or was skipped.");
   for (const auto& o : r.outcomes) {

@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -18,10 +17,7 @@
 namespace {
 
 // A folder for spool files under the system's temporary directory.
-std::string spool_dir() {
-  const char* t = std::getenv("TMPDIR");
-  return std::string(t && *t ? t : "/tmp") + "/pg_exporter_unit_spool";
-}
+std::string spool_dir() { return std::string(unit::temp_dir()); }
 
 struct Fixture {
   int fds_in_use = 0;

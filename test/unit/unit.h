@@ -3,6 +3,10 @@
 // The runner prints "N passed, N failed" and exits non-zero on failure.
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -33,6 +37,20 @@ struct Registrar {
 inline void fail(const char* file, int line, const std::string& what) {
   std::cerr << file << ":" << line << ": FAILED: " << what << "\n";
   failures_in_case()++;
+}
+
+// A folder of this test run's own (mkdtemp under $TMPDIR or /tmp), removed
+// at exit; tests must leave it empty.
+inline const char* temp_dir() {
+  static char dir[4096] = "";
+  if (dir[0] == '\0') {
+    const char* t = std::getenv("TMPDIR");
+    std::snprintf(dir, sizeof dir, "%s/pg_exporter_unit_XXXXXX", t && *t ? t : "/tmp");
+    if (mkdtemp(dir) == nullptr) std::snprintf(dir, sizeof dir, "/nonexistent-unit-temp-dir");
+    // A plain array outlives every exit handler.
+    std::atexit([] { rmdir(dir); });
+  }
+  return dir;
 }
 
 }  // namespace unit

@@ -1,0 +1,95 @@
+# Large families go to an anonymous file in base/pgsql_tmp and are sent from
+# it: the exposition is whole, each family contiguous, no file or descriptor
+# is left behind, and a folder the worker cannot write to only costs memory.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PgExporterTest;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my ($node, $port) = new_exporter_node('spool', conf => "pg_exporter.relations_limit = 0\n");
+my $pid = wait_for_worker($node);
+ok(wait_for_listening($port), 'endpoint answers');
+
+# 1,500 tables: a per-table family is ~150 kB, over the 64 kB spool block.
+my $tables = 1500;
+$node->safe_psql('postgres', qq{
+DO \$\$ BEGIN FOR i IN 1..$tables LOOP
+  EXECUTE format('CREATE TABLE spool_t%s (id int PRIMARY KEY)', i);
+END LOOP; END \$\$;
+});
+my $tmp = $node->data_dir . '/base/pgsql_tmp';
+
+sub fd_count { opendir(my $d, "/proc/$pid/fd") or return -1; my $n = () = readdir($d); closedir $d; return $n; }
+
+# Every family's samples must come in one run: pieces of a family put in
+# the wrong order, or one family written twice, would break the run.
+sub families_contiguous
+{
+	my ($text) = @_;
+	my %histogram = map { $_ => 1 } $text =~ /^# TYPE (\S+) histogram$/mg;
+	my (%done, $current);
+	for my $line (split /\n/, $text)
+	{
+		next if $line =~ /^#/ || $line eq '';
+		my ($name) = $line =~ /^([^{ ]+)/;
+		$name = $1 if $name =~ /^(.*)_(?:bucket|sum|count)$/ && $histogram{$1};
+		next if defined $current && $name eq $current;
+		return "family $name appears twice" if $done{$name};
+		$done{$current} = 1 if defined $current;
+		$current = $name;
+	}
+	return '';
+}
+
+my $spooled;
+
+sub check_scrape
+{
+	my ($what) = @_;
+	my $r = http_request($port, 'GET', '/metrics');
+	is($r->{status}, 200, "$what: 200");
+	is(length($r->{body}), $r->{headers}{'content-length'}, "$what: body as long as Content-Length");
+	my ($s) = parse_exposition($r->{body});
+	my $n = grep { /^pg_stat_user_tables_n_live_tup\{.*relname="spool_t\d+"/ } keys %$s;
+	is($n, $tables, "$what: every table's pg_stat_user_tables_n_live_tup");
+	$n = grep { /^pg_index_scans_total\{.*indexrelname="spool_t\d+_pkey"/ } keys %$s;
+	is($n, $tables, "$what: every index's pg_index_scans_total");
+	is(families_contiguous($r->{body}), '', "$what: each family in one run");
+	$spooled = sample($s, 'pg_exporter_last_scrape_spooled_bytes');
+	my ($rc, $out) = promtool_check($r->{body});
+	is_deeply(promtool_unexpected($out), [], "$what: promtool parses it (no lint beyond inherited names)");
+	return $r->{body};
+}
+
+my $body = check_scrape('spooled scrape');
+cmp_ok(length($body), '>', 1_000_000, 'the exposition is over a MB (several spool blocks per family)');
+cmp_ok($spooled, '>', length($body) / 2, 'most of it was sent from the temporary file');
+# After one scrape the server's own descriptor cache holds the catalogs'
+# files: the count must stay where it is from here on.
+my $fds_before = fd_count();
+check_scrape("scrape $_") for 2 .. 3;
+is(fd_count(), $fds_before, 'no file descriptor left open after scrapes');
+opendir(my $d, $tmp) or die "no $tmp: $!";
+my @left = grep { !/^\.\.?$/ } readdir($d);
+closedir $d;
+is_deeply(\@left, [], 'nothing left in base/pgsql_tmp');
+
+# A folder the worker cannot write to: the scrape is kept in memory, whole.
+my $log_pos = -s $node->logfile;
+chmod 0500, $tmp or die "chmod: $!";
+check_scrape('pgsql_tmp not writable');
+is($spooled, 0, 'that scrape was kept in memory');
+chmod 0700, $tmp or die "chmod: $!";
+my $log = slurp_file($node->logfile, $log_pos);
+like($log, qr/scrape kept in memory: could not create file/, 'the reason is logged');
+check_scrape('pgsql_tmp writable again');
+$log = slurp_file($node->logfile, $log_pos);
+like($log, qr/scrapes are written to temporary files again/, 'the recovery is logged');
+is(fd_count(), $fds_before, 'no file descriptor left open after the failure');
+is(worker_pid($node), $pid, 'the same worker served every scrape');
+
+$node->stop;
+done_testing();
