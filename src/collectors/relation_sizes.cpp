@@ -36,10 +36,12 @@ std::string relation_sizes_sql(int server_version) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
   const std::string table_kinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
   // The user tables, their indexes, and the TOAST tables and TOAST indexes
-  // (schema pg_toast) that the tables point to.
+  // (schema pg_toast) that the tables point to. Temporary relations are left
+  // out, so pg_toast is the only TOAST schema left to tell apart (by oid: a
+  // regular expression on its name cost a third of the query).
   return "WITH db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()) "
          "SELECT c.oid, c.relkind, c.reltoastrelid, n.nspname AS schemaname, c.relname,"
-         "  n.nspname ~ '^pg_toast' AS toast, db.oid AS dboid, c.relfilenode,"
+         "  c.relnamespace = 'pg_toast'::regnamespace AS toast, db.oid AS dboid, c.relfilenode,"
          "  CASE WHEN c.relkind IN ('p', 'I') THEN NULL"
          "    WHEN c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"
          "    THEN pg_relation_filepath(c.oid) END AS path "
@@ -47,7 +49,7 @@ std::string relation_sizes_sql(int server_version) {
          "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
          "'pgexporter')"
          "  AND (c.relkind IN " +
-         table_kinds + " AND n.nspname !~ '^pg_toast' OR c.relkind IN ('i', 't'))";
+         table_kinds + " AND c.relnamespace <> 'pg_toast'::regnamespace OR c.relkind IN ('i', 't'))";
 }
 
 namespace {
@@ -106,11 +108,21 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
                                  idx.number(r, droppable_c).value_or(0) != 0);
   }
   // Sorted by (schema, table) like the per-table sums always were.
-  std::sort(tables.begin(), tables.end(), [&](uint32_t a, uint32_t b) {
-    const Rel &x = rels.at(a), &y = rels.at(b);
-    const auto xs = rs.text(x.row, schema_c), ys = rs.text(y.row, schema_c);
-    return xs != ys ? xs < ys : rs.text(x.row, rel_c) < rs.text(y.row, rel_c);
+  // (Keys gathered first: two hash lookups per comparison cost more than the sort.)
+  struct Key {
+    std::string_view schema, name;
+    uint32_t oid;
+  };
+  std::vector<Key> keys;
+  keys.reserve(tables.size());
+  for (uint32_t t : tables) {
+    const size_t row = rels.at(t).row;
+    keys.push_back({rs.text(row, schema_c), rs.text(row, rel_c), t});
+  }
+  std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+    return x.schema != y.schema ? x.schema < y.schema : x.name < y.name;
   });
+  for (size_t k = 0; k < keys.size(); k++) tables[k] = keys[k].oid;
   // Unused: never scanned (and droppable, valid). One statistics lookup per
   // index, in the order the loop below visits them.
   std::vector<uint32_t> index_oids;

@@ -55,9 +55,12 @@ std::string tables_sql(int server_version) {
   const bool pg18 = server_version >= 180000;
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14.
   const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
+  // MATERIALIZED: inlined, the settings would be looked up and parsed again
+  // for every table (half the query's time at 20,000 tables).
   std::string sql =
-      "WITH av AS ("
-      "  SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
+      "WITH av AS MATERIALIZED ("
+      "  SELECT extract(epoch FROM now())::float8 AS now,"
+      "    current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
       "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
       "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
       "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
@@ -65,7 +68,7 @@ std::string tables_sql(int server_version) {
   sql +=
       ") "
       "SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, c.oid, c.reltoastrelid,"
-      "  extract(epoch FROM now())::float8 AS now,"
+      "  av.now,"
       // Autovacuum never processes partitioned tables: no thresholds for them,
       // and pg_statio_user_tables has no row for them.
       "  c.relkind = 'p' AS partitioned,"

@@ -254,9 +254,13 @@ http::Response Exporter::metrics(const http::Request& req) {
   // A large scrape frees tens of MB of small blocks that glibc would keep
   // for the life of the worker: hand them back now, and the body once the
   // last connection has sent it (see loop_once).
-  malloc_trim(0);
-  sent_body_ = body;
-  trim_when_sent_ = true;
+  // (A small scrape leaves little to hand back: not worth the heap walk.)
+  constexpr uint64_t kTrimAfterBytes = 4 << 20;
+  if (body->size() >= kTrimAfterBytes) {
+    malloc_trim(0);
+    sent_body_ = body;
+    trim_when_sent_ = true;
+  }
 
   http::Response resp;
   resp.content_type = metrics::kExpositionContentType;
