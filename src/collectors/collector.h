@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/relation_catalog.h"
 #include "collectors/relation_filter.h"
 #include "datadir/directory_sizes.h"
 #include "metrics/sink.h"
@@ -35,6 +36,12 @@ struct Context {
   // The tables the relations_* settings keep, by one query run the first
   // time a collector of the scrape asks (throws like query()).
   const RelationSelection& relation_selection() const;
+  std::shared_ptr<RelationCatalogCache> catalog = std::make_shared<RelationCatalogCache>();
+  // pg_class and pg_index as the per-table collectors need them, read the
+  // first time one of the scrape asks (throws like query()).
+  const RelationCatalog& relation_catalog() const;
+  // Its pg_index part alone.
+  const pgx::ResultSet& relation_indexes() const;
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).

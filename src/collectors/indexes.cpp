@@ -8,8 +8,9 @@
 // and an index can be told apart. The count families (invalid, unused) stay
 // per-database gauges, as in that crate.
 //
-// One pass over pg_index joined to pg_class for the names, the statistics
-// from the server's C API (one lookup per index, not one pg_stat_get_* call
+// pg_index and pg_class as read once per scrape for the per-table
+// collectors (relation_catalog.h), joined here; the statistics from the
+// server's C API (one lookup per index, not one pg_stat_get_* call
 // per column): no lock is taken on any user relation (sizes are in
 // relation_sizes). Rows
 // follow pg_stat_user_indexes: indexes of plain tables and materialized views
@@ -34,17 +35,6 @@ namespace {
 constexpr auto C = prometheus::MetricType::Counter;
 constexpr auto G = prometheus::MetricType::Gauge;
 
-constexpr const char* kSql =
-    "SELECT current_database() AS datname, n.nspname AS schemaname, t.relname, i.relname AS indexrelname,"
-    "  i.oid, t.oid AS table_oid, x.indisvalid AS valid,"
-    "  NOT (x.indisprimary OR x.indisunique OR x.indisexclusion) AS droppable "
-    "FROM pg_index x"
-    " JOIN pg_class i ON i.oid = x.indexrelid"
-    " JOIN pg_class t ON t.oid = x.indrelid"
-    " JOIN pg_namespace n ON n.oid = t.relnamespace "
-    "WHERE t.relkind IN ('r', 'm') AND t.relpersistence <> 't'"
-    "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter') AND n.nspname !~ '^pg_toast'";
-
 struct FamilyDef {
   const char* name;
   prometheus::MetricType type;
@@ -67,47 +57,67 @@ const FamilyDef kFamilies[] = {
 };
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(kSql);
+  const RelationCatalog& cat = ctx.relation_catalog();
+  const pgx::ResultSet& idx = cat.indexes;
+  const pgx::ResultSet& cls = cat.classes;
   const RelationSelection& selection = ctx.relation_selection();
-  const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
-               rel_c = rs.require("relname"), index_c = rs.require("indexrelname"), oid_c = rs.require("oid"),
-               valid_c = rs.require("valid"), droppable_c = rs.require("droppable"),
-               table_c = rs.require("table_oid");
-  std::vector<uint32_t> oids(rs.rows());
-  for (size_t r = 0; r < rs.rows(); r++) oids[r] = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+  // pg_stat_user_indexes' rows: the indexes of the catalog's plain tables
+  // and materialized views (partitioned parents have no statistics).
+  struct Row {
+    size_t index_row;     // in pg_index
+    size_t table, index;  // in pg_class
+  };
+  std::vector<Row> rows;
+  std::vector<uint32_t> oids;
+  rows.reserve(idx.rows());
+  oids.reserve(idx.rows());
+  for (size_t r = 0; r < idx.rows(); r++) {
+    const auto table = cat.row(static_cast<uint32_t>(idx.number(r, cat.indrel_c).value_or(0)));
+    if (!table || !cat.is_table(*table)) continue;
+    const std::string_view kind = cls.text(*table, cat.kind_c);
+    if (kind != "r" && kind != "m") continue;
+    const auto oid = static_cast<uint32_t>(idx.number(r, cat.indexrel_c).value_or(0));
+    const auto index = cat.row(oid);
+    if (!index) continue;
+    rows.push_back({r, *table, *index});
+    oids.push_back(oid);
+  }
   const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
 
   // Per-index series for the selected tables' indexes; the counts below
   // cover every index (an invalid index matters on any table).
   std::vector<metrics::Family> fams;
-  const size_t label_bytes = rs.rows() == 0 ? 0
-                                            : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() +
-                                                  rs.text(0, rel_c).size() + rs.text(0, index_c).size() + 56;
+  const size_t label_bytes = rows.empty()
+                                 ? 0
+                                 : ctx.database.size() + cls.text(rows[0].table, cat.schema_c).size() +
+                                       cls.text(rows[0].table, cat.rel_c).size() +
+                                       cls.text(rows[0].index, cat.rel_c).size() + 56;
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
-    fams.back().reserve(rs.rows(), label_bytes);
+    fams.back().reserve(rows.size(), label_bytes);
   }
   metrics::Family valid_fam =
       out.gauge("pg_index_valid",
                 "Whether the index is valid (1) or not (0, e.g. a failed CREATE INDEX CONCURRENTLY).");
   double invalid = 0, unused = 0;
-  for (size_t r = 0; r < rs.rows(); r++) {
-    const auto valid = rs.number(r, valid_c);
-    if (selection.keeps(static_cast<uint32_t>(rs.number(r, table_c).value_or(0)))) {
-      const metrics::LabelSet labels{{"datname", rs.text(r, datname_c)},
-                                     {"schemaname", rs.text(r, schema_c)},
-                                     {"relname", rs.text(r, rel_c)},
-                                     {"indexrelname", rs.text(r, index_c)}};
-      for (size_t k = 0; k < fams.size(); k++)
-        fams[k].add(labels, static_cast<double>(kFamilies[k].value(st[r])));
+  for (size_t k = 0; k < rows.size(); k++) {
+    const Row& row = rows[k];
+    const auto valid = idx.number(row.index_row, cat.valid_c);
+    if (selection.keeps(cat.oid(row.table))) {
+      const metrics::LabelSet labels{{"datname", ctx.database},
+                                     {"schemaname", cls.text(row.table, cat.schema_c)},
+                                     {"relname", cls.text(row.table, cat.rel_c)},
+                                     {"indexrelname", cls.text(row.index, cat.rel_c)}};
+      for (size_t f = 0; f < fams.size(); f++)
+        fams[f].add(labels, static_cast<double>(kFamilies[f].value(st[k])));
       if (valid) valid_fam.add(labels, *valid);
     }
     if (valid && *valid == 0) {
       invalid++;
       continue;
     }
-    const auto droppable = rs.number(r, droppable_c);
-    if (valid && droppable && st[r].numscans == 0 && *droppable != 0) unused++;
+    const auto droppable = idx.number(row.index_row, cat.droppable_c);
+    if (valid && droppable && st[k].numscans == 0 && *droppable != 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.
   const std::string& datname = ctx.database;

@@ -13,7 +13,8 @@
 // relation rewritten or dropped between the catalog read and the stat() has
 // no size in that scrape.
 //
-// Two plain scans (pg_class with the file locations, pg_index for which
+// Two plain scans shared with the other per-table collectors
+// (relation_catalog.h: pg_class with the file locations, pg_index for which
 // index and TOAST table belongs to which table); the joins are done here:
 // at 20,000 tables the SQL joins cost more than the scans. Paths in the
 // database's default tablespace are built from relfilenode; elsewhere
@@ -32,32 +33,7 @@
 
 namespace collectors {
 
-std::string relation_sizes_sql(int server_version) {
-  // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
-  const std::string table_kinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  // The user tables, their indexes, and the TOAST tables and TOAST indexes
-  // (schema pg_toast) that the tables point to. Temporary relations are left
-  // out, so pg_toast is the only TOAST schema left to tell apart (by oid: a
-  // regular expression on its name cost a third of the query).
-  return "WITH db AS (SELECT oid, dattablespace FROM pg_database WHERE datname = current_database()) "
-         "SELECT c.oid, c.relkind, c.reltoastrelid, n.nspname AS schemaname, c.relname,"
-         "  c.relnamespace = 'pg_toast'::regnamespace AS toast, db.oid AS dboid, c.relfilenode,"
-         "  CASE WHEN c.relkind IN ('p', 'I') THEN NULL"
-         "    WHEN c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"
-         "    THEN pg_relation_filepath(c.oid) END AS path "
-         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
-         "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
-         "'pgexporter')"
-         "  AND (c.relkind IN " +
-         table_kinds + " AND c.relnamespace <> 'pg_toast'::regnamespace OR c.relkind IN ('i', 't'))";
-}
-
 namespace {
-
-constexpr const char* kIndexSql =
-    "SELECT indrelid, indexrelid,"
-    "  indisvalid AND NOT (indisprimary OR indisunique OR indisexclusion) AS droppable "
-    "FROM pg_index";
 
 // One pg_class row, as the sizes need it.
 struct Rel {
@@ -69,27 +45,24 @@ struct Rel {
 };
 
 void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(relation_sizes_sql(ctx.server_version).c_str());
+  const RelationCatalog& cat = ctx.relation_catalog();
+  const pgx::ResultSet& rs = cat.classes;
+  const pgx::ResultSet& idx = cat.indexes;
   const RelationSelection& selection = ctx.relation_selection();
-  const size_t oid_c = rs.require("oid"), kind_c = rs.require("relkind"),
-               toast_rel_c = rs.require("reltoastrelid"), schema_c = rs.require("schemaname"),
-               rel_c = rs.require("relname"), toast_c = rs.require("toast"), dboid_c = rs.require("dboid"),
-               node_c = rs.require("relfilenode"), path_c = rs.require("path");
-  const pgx::ResultSet idx = ctx.query(kIndexSql);
-  const size_t indrel_c = idx.require("indrelid"), indexrel_c = idx.require("indexrelid"),
-               droppable_c = idx.require("droppable");
+  const size_t kind_c = cat.kind_c, toast_rel_c = cat.toast_rel_c, schema_c = cat.schema_c, rel_c = cat.rel_c,
+               toast_c = cat.toast_c, dboid_c = cat.dboid_c, node_c = cat.node_c, path_c = cat.path_c;
   const std::string& datname = ctx.database;
 
   std::unordered_map<uint32_t, Rel> rels;
   rels.reserve(rs.rows());
   std::vector<uint32_t> tables;
   for (size_t r = 0; r < rs.rows(); r++) {
-    const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+    const uint32_t oid = cat.oid(r);
     const std::string_view kind = rs.text(r, kind_c);
     Rel rel;
     rel.row = r;
     rel.toast = rs.number(r, toast_c).value_or(0) != 0;
-    rel.table = !rel.toast && kind != "i" && kind != "I";
+    rel.table = cat.is_table(r);
     rel.toast_oid = static_cast<uint32_t>(rs.number(r, toast_rel_c).value_or(0));
     if (!rs.is_null(r, path_c)) {
       rel.path = std::string(rs.text(r, path_c));
@@ -102,10 +75,11 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   // Indexes by table, in pg_index order.
   std::unordered_map<uint32_t, std::vector<std::pair<uint32_t, bool>>> indexes_of;
   for (size_t r = 0; r < idx.rows(); r++) {
-    const auto rel = static_cast<uint32_t>(idx.number(r, indrel_c).value_or(0));
+    const auto rel = static_cast<uint32_t>(idx.number(r, cat.indrel_c).value_or(0));
     if (rels.count(rel) == 0) continue;  // a catalog's index
-    indexes_of[rel].emplace_back(static_cast<uint32_t>(idx.number(r, indexrel_c).value_or(0)),
-                                 idx.number(r, droppable_c).value_or(0) != 0);
+    indexes_of[rel].emplace_back(
+        static_cast<uint32_t>(idx.number(r, cat.indexrel_c).value_or(0)),
+        idx.number(r, cat.valid_c).value_or(0) != 0 && idx.number(r, cat.droppable_c).value_or(0) != 0);
   }
   // Sorted by (schema, table) like the per-table sums always were.
   // (Keys gathered first: two hash lookups per comparison cost more than the sort.)

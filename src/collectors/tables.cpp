@@ -5,7 +5,8 @@
 // postgres_exporter adds pg_table_size() and pg_indexes_size() per row, which
 // is seconds at 20,000 tables and waits on any table locked ACCESS EXCLUSIVE.
 // Here one query reads pg_class (names, TOAST table, autovacuum thresholds),
-// one reads pg_index (which indexes belong to which table), and the
+// pg_index (which indexes belong to which table) is read once per scrape
+// for all per-table collectors (relation_catalog.h), and the
 // statistics come from the server's C API, one lookup per relation
 // (pg/relation_stats.h) where the views make one pg_stat_get_* call per
 // column. Nothing opens a relation, so this collector takes no lock on any
@@ -99,10 +100,6 @@ std::string tables_sql(int server_version) {
 }
 
 namespace {
-
-// Which indexes each table (and TOAST table) has: the views' LEFT JOIN
-// pg_index, read once.
-constexpr const char* kIndexesSql = "SELECT indrelid, indexrelid FROM pg_index";
 
 // The families, in output order; each value is computed from the statistics
 // below (NaN = absent, as the views' NULL).
@@ -272,7 +269,7 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     if (selection.keeps(static_cast<uint32_t>(rs.number(r, oid_c).value_or(0)))) rows.push_back(r);
   }
   emit_selection(ctx, rows.size(), out);
-  const IndexMap index_map(ctx.query(kIndexesSql));
+  const IndexMap index_map(ctx.relation_indexes());
   const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
                relname_c = rs.require("relname"), toast_c = rs.require("reltoastrelid"),
                now_c = rs.require("now"), part_c = rs.require("partitioned"),

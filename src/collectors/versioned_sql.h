@@ -29,11 +29,10 @@ std::string wal_receiver_sql(int server_version);
 
 // io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.
 std::string io_sql(int server_version);
-// tables.cpp: pg_stat_user_tables + pg_statio_user_tables in one pass.
 // tables.cpp: the user tables with their TOAST table and autovacuum thresholds.
 std::string tables_sql(int server_version);
-// relation_sizes.cpp: table and index sizes, skipping locked relations.
-std::string relation_sizes_sql(int server_version);
+// relation_catalog.cpp: the relations of the per-table collectors, their files.
+std::string relation_catalog_sql(int server_version);
 // vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
 std::string vacuum_progress_sql(int server_version);
 // locks.cpp: the lock types of each version; pg_locks.waitstart from 14.

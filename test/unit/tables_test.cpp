@@ -54,10 +54,10 @@ TEST(tables_sql_same_columns_everywhere) {
   }
 }
 
-TEST(relation_sizes_sql_opens_no_relation) {
-  CHECK(has(collectors::relation_sizes_sql(130000), "c.relkind IN ('r', 'm') "));
+TEST(relation_catalog_sql_opens_no_relation) {
+  CHECK(has(collectors::relation_catalog_sql(130000), "c.relkind IN ('r', 'm') "));
   for (int v : kVersions) {
-    const std::string s = collectors::relation_sizes_sql(v);
+    const std::string s = collectors::relation_catalog_sql(v);
     if (v >= 140000) CHECK(has(s, "c.relkind IN ('r', 'm', 'p') "));
     // Sizes come from the files: no size function opens (locks, caches) a relation.
     CHECK(!has(s, "pg_table_size"));
@@ -79,7 +79,7 @@ TEST(relation_filter_sql) {
   for (int v : kVersions) {
     CHECK(collectors::relation_selection_sql(none, v).empty());
     CHECK(!has(collectors::tables_sql(v), "rel_selection"));
-    CHECK(!has(collectors::relation_sizes_sql(v), "rel_selection"));
+    CHECK(!has(collectors::relation_catalog_sql(v), "rel_selection"));
   }
   CHECK_EQ(collectors::sql_literal("a'b\\c"), "E'a''b\\\\c'");
 

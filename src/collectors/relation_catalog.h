@@ -1,0 +1,48 @@
+// The user tables, their indexes and TOAST relations (pg_class) and which
+// index belongs to which table (pg_index), read once per scrape and shared by
+// the collectors that need them (relation_sizes, indexes, tables): at 20,000
+// tables each of them reading and joining the catalogs itself cost more than
+// their statistics.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "pg/result.h"
+
+namespace collectors {
+
+// relation_catalog_sql() (versioned_sql.h) gives one row per relation: oid,
+// relkind, reltoastrelid, schemaname, relname, toast (in pg_toast), dboid,
+// relfilenode, path (NULL: base/<dboid>/<relfilenode>).
+// One row per index: indrelid, indexrelid, valid, droppable (not enforcing
+// a primary key, unique or exclusion constraint).
+extern const char* const kRelationIndexSql;
+
+struct RelationCatalog {
+  pgx::ResultSet classes;
+  const pgx::ResultSet& indexes;  // RelationCatalogCache::indexes
+  // Columns of `classes`.
+  size_t oid_c, kind_c, toast_rel_c, schema_c, rel_c, toast_c, dboid_c, node_c, path_c;
+  // Columns of `indexes`.
+  size_t indrel_c, indexrel_c, valid_c, droppable_c;
+  std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
+
+  RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i);  // throws on a missing column
+  // The row of a relation, or nullopt when it is not one of these.
+  std::optional<size_t> row(uint32_t oid) const;
+  // A user table or materialized view (also partitioned): not TOAST, not an index.
+  bool is_table(size_t r) const;
+  uint32_t oid(size_t r) const;
+};
+
+// Filled by the first collector of a scrape that needs it (Context); pg_index
+// alone by one that needs only that (tables).
+struct RelationCatalogCache {
+  std::optional<pgx::ResultSet> indexes;
+  std::optional<RelationCatalog> value;
+};
+
+}  // namespace collectors
