@@ -24,7 +24,7 @@ size_t ResultSet::require(std::string_view name) const {
 
 std::string_view ResultSet::text(size_t r, size_t c) const {
   const Cell& x = cell(r, c);
-  if (x.offset < 0) return {};
+  if (x.offset == kNull) return {};
   return std::string_view(arena_.data() + x.offset, x.length);
 }
 
@@ -59,7 +59,9 @@ void ResultSet::set_cell(size_t c, const char* value) {
     return;
   }
   size_t len = std::strlen(value);
-  x.offset = static_cast<int64_t>(arena_.size());
+  // The SPI layer stops a result at 128 MB of text; this is the hard limit.
+  if (arena_.size() + len >= kNull) throw std::length_error("query result over 4 GB of text");
+  x.offset = static_cast<uint32_t>(arena_.size());
   x.length = static_cast<uint32_t>(len);
   arena_.append(value, len);
 }
