@@ -232,16 +232,28 @@ fi
 
 # --- idle connections: pgbench clients that sleep between (no) queries
 if [ "$conns" -gt 0 ]; then
-  echo '\sleep 3600 s' >"$dir/idle.sql"
+  # pgbench keeps \sleep in microseconds in 32 bits: 3600 s overflowed and
+  # made it spin on both CPUs (every run before 2026-11-25 18:00 had that
+  # load). 1000 s fits; the script simply repeats until -T.
+  echo '\sleep 1000 s' >"$dir/idle.sql"
   "$bin/pgbench" -n -h "$dir" -p "$pgport" -U postgres -c "$conns" -j 2 -T "$limit" -f "$dir/idle.sql" postgres \
     >"$dir/pgbench.log" 2>&1 &
-  pids+=($!)
+  pgbench_pid=$!
+  pids+=($pgbench_pid)
   for _ in $(seq 1 300); do
     n=$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgbench'")
     [ "$n" -ge "$conns" ] && break
     sleep 0.2
   done
   log "$n idle client connections open"
+  # Idle means idle: a holder that burns CPU would skew every number below.
+  c0=$(awk '{print $14 + $15}' "/proc/$pgbench_pid/stat")
+  sleep 2
+  c1=$(awk '{print $14 + $15}' "/proc/$pgbench_pid/stat")
+  if [ $((c1 - c0)) -gt 20 ]; then
+    echo "the idle connections' pgbench used $((c1 - c0)) ticks of CPU in 2 s: not idle, stopping" >&2
+    exit 1
+  fi
 fi
 
 # --- helpers
