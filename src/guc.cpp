@@ -34,6 +34,7 @@ int statements_query_length = 0;
 char* relations_include = nullptr;
 char* relations_exclude = nullptr;
 int relations_min_size_kb = 0;
+int spool_keep_free_mb = 1024;
 int relations_limit = 5000;
 
 bool valid_listen_addresses(const char* value, const char** why) {
@@ -211,6 +212,12 @@ void define_all() {
       "Activity: rows read and written since the statistics were reset. The rest are counted in "
       "pg_exporter_relations_dropped{reason=\"limit\"}.",
       &relations_limit, 5000, 0, 10000000, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.spool_keep_free",
+      "A large scrape is written to a temporary file only while this much stays free on the data "
+      "directory's file system (-1: never; the scrape is then kept in memory).",
+      "The file takes at most half of the free space beyond this amount.", &spool_keep_free_mb, 1024, -1,
+      INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("pg_exporter");
 }
 

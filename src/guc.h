@@ -21,6 +21,7 @@ extern int statements_query_length;
 extern char* relations_include;
 extern char* relations_exclude;
 extern int relations_min_size_kb;
+extern int spool_keep_free_mb;  // -1: never spool
 extern int relations_limit;
 
 // Registers every setting; called from _PG_init.

@@ -9,7 +9,10 @@ use PgExporterTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my ($node, $port) = new_exporter_node('spool', conf => "pg_exporter.relations_limit = 0\n");
+# spool_keep_free = 0: this test must not depend on the free space of the
+# machine it runs on (the default keeps 1 GB free).
+my ($node, $port) =
+  new_exporter_node('spool', conf => "pg_exporter.relations_limit = 0\npg_exporter.spool_keep_free = 0\n");
 my $pid = wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers');
 
@@ -89,6 +92,25 @@ check_scrape('pgsql_tmp writable again');
 $log = slurp_file($node->logfile, $log_pos);
 like($log, qr/scrapes are written to temporary files again/, 'the recovery is logged');
 is(fd_count(), $fds_before, 'no file descriptor left open after the failure');
+
+# Less free space than the setting keeps: no file, the scrape whole in memory.
+$log_pos = -s $node->logfile;
+$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = '1000TB'\n");
+$node->reload;
+sleep 1;
+check_scrape('spool_keep_free above the free space');
+is($spooled, 0, 'that scrape was kept in memory');
+like(slurp_file($node->logfile, $log_pos), qr/scrape kept in memory: only \d+ MB free on the file system/,
+	'the free space is logged as the reason');
+# -1: never spooled, and nothing logged about it.
+$log_pos = -s $node->logfile;
+$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = -1\n");
+$node->reload;
+sleep 1;
+check_scrape('spool_keep_free = -1');
+is($spooled, 0, 'that scrape was kept in memory');
+unlike(slurp_file($node->logfile, $log_pos), qr/scrape kept in memory|temporary files again/,
+	'turning it off is not reported as a problem');
 is(worker_pid($node), $pid, 'the same worker served every scrape');
 
 $node->stop;

@@ -1,10 +1,12 @@
 #include "spool/file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace spool {
@@ -17,7 +19,8 @@ std::string errno_text(const char* what, const std::string& path) {
 
 }  // namespace
 
-std::shared_ptr<File> File::create(const std::string& dir, std::string* why, std::function<void()> on_close) {
+std::shared_ptr<File> File::create(const std::string& dir, std::string* why, std::function<void()> on_close,
+                                   uint64_t keep_free, uint64_t max_bytes) {
   auto fail = [&](std::string reason) -> std::shared_ptr<File> {
     if (why != nullptr) *why = std::move(reason);
     if (on_close) on_close();
@@ -25,6 +28,14 @@ std::shared_ptr<File> File::create(const std::string& dir, std::string* why, std
   };
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return fail(errno_text("could not create directory", dir));
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return fail(errno_text("could not read the free space of", dir));
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes <= keep_free) {
+    return fail("only " + std::to_string(free_bytes >> 20) + " MB free on the file system of \"" + dir +
+                "\" (a temporary file needs " + std::to_string(keep_free >> 20) + " MB left free)");
+  }
+  const uint64_t limit = std::min((free_bytes - keep_free) / 2, max_bytes);
   int fd = -1;
 #ifdef O_TMPFILE
   fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -42,7 +53,7 @@ std::shared_ptr<File> File::create(const std::string& dir, std::string* why, std
       return fail(std::move(reason));
     }
   }
-  return std::shared_ptr<File>(new File(fd, std::move(on_close)));
+  return std::shared_ptr<File>(new File(fd, limit, std::move(on_close)));
 }
 
 File::~File() {
@@ -52,6 +63,11 @@ File::~File() {
 
 int64_t File::append(std::string_view data) {
   if (failed()) return -1;
+  if (size_ + data.size() > limit_) {
+    error_ = "temporary file reached its limit of " + std::to_string(limit_ >> 10) +
+             " kB (half of the free space beyond what is kept free)";
+    return -1;
+  }
   const uint64_t start = size_;
   size_t done = 0;
   while (done < data.size()) {

@@ -22,8 +22,16 @@ class File {
   // reason in `why`, when neither works. `on_close` runs once: when the file
   // is closed, or at once when there is none (the worker's file descriptor
   // accounting).
+  //
+  // The file shares the data directory's file system with the WAL, and a
+  // server that cannot write WAL stops: the file is only made when at least
+  // `keep_free` bytes are free there, and takes at most half of what is free
+  // beyond that, and never more than `max_bytes` (further appends fail, so
+  // the rest stays in memory).
   static std::shared_ptr<File> create(const std::string& dir, std::string* why,
-                                      std::function<void()> on_close = {});
+                                      std::function<void()> on_close = {},
+                                      uint64_t keep_free = uint64_t{1} << 30,
+                                      uint64_t max_bytes = UINT64_MAX);
   ~File();
   File(const File&) = delete;
   File& operator=(const File&) = delete;
@@ -31,7 +39,8 @@ class File {
   int fd() const { return fd_; }
   uint64_t size() const { return size_; }
   // Appends and returns the offset the bytes start at, or -1 once a write
-  // has failed (disk full, say): the caller then keeps its bytes in memory.
+  // has failed (disk full, say) or would pass the size limit: the caller then
+  // keeps its bytes in memory.
   int64_t append(std::string_view data);
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
@@ -40,8 +49,10 @@ class File {
   bool read(uint64_t offset, uint64_t length, std::string* out) const;
 
  private:
-  File(int fd, std::function<void()> on_close) : fd_(fd), on_close_(std::move(on_close)) {}
+  File(int fd, uint64_t limit, std::function<void()> on_close)
+      : fd_(fd), limit_(limit), on_close_(std::move(on_close)) {}
   int fd_;
+  uint64_t limit_;
   uint64_t size_ = 0;
   std::string error_;
   std::function<void()> on_close_;

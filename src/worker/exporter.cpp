@@ -180,11 +180,13 @@ http::Response Exporter::handle(const http::Request& req) {
 }
 
 std::shared_ptr<spool::File> Exporter::open_spool(std::string* why) {
+  if (guc::spool_keep_free_mb < 0) return nullptr;  // chosen: no reason to log
   if (!pgx::acquire_external_fd()) {
     *why = "no file descriptor left for a temporary file";
     return nullptr;
   }
-  return spool::File::create(kSpoolDir, why, pgx::release_external_fd);
+  return spool::File::create(kSpoolDir, why, pgx::release_external_fd,
+                             static_cast<uint64_t>(guc::spool_keep_free_mb) << 20);
 }
 
 double Exporter::scrape_budget(const http::Request& req) const {
@@ -238,7 +240,8 @@ http::Response Exporter::metrics(const http::Request& req) {
   scrape::add_scrape_metrics(r, r.sink);
   add_exporter_metrics(r, r.sink);
   if (opts.spool && opts.spool->failed()) spool_error = opts.spool->error();
-  if (spool_error != logged_spool_error_) {
+  // (No file because none is wanted, spool_keep_free = -1: nothing to say.)
+  if (spool_error != logged_spool_error_ && (opts.spool || !spool_error.empty())) {
     pgx::log(spool_error.empty() ? pgx::LogLevel::kLog : pgx::LogLevel::kWarning,
              spool_error.empty() ? std::string("scrapes are written to temporary files again")
                                  : "scrape kept in memory: " + spool_error);

@@ -44,7 +44,7 @@ struct Fixture {
               if (r.path == "/spooled" || r.path == "/spooled-big") {
                 // Text pieces and ranges of a file, the ranges not in file order.
                 std::string why;
-                std::shared_ptr<spool::File> file = spool::File::create(spool_dir(), &why);
+                std::shared_ptr<spool::File> file = spool::File::create(spool_dir(), &why, {}, 0);
                 if (!file) throw std::runtime_error(why);
                 const size_t n = r.path == "/spooled" ? 200000 : (6 << 20);
                 const int64_t b = file->append(std::string(n, 'b'));

@@ -43,7 +43,8 @@ void fill(metrics::Sink& out, int tables) {
 TEST(spool_file_is_anonymous_and_reads_back) {
   std::string why;
   int closed = 0;
-  std::shared_ptr<spool::File> f = spool::File::create(test_dir(), &why, [&] { closed++; });
+  std::shared_ptr<spool::File> f = spool::File::create(
+      test_dir(), &why, [&] { closed++; }, 0);
   CHECK(f != nullptr);
   if (!f) return;
   CHECK_EQ(f->append("hello "), 0);
@@ -80,7 +81,7 @@ TEST(spooled_sink_renders_byte_equal_to_memory_sink) {
     metrics::Sink memory;
     fill(memory, tables);
     std::string why;
-    auto file = spool::File::create(test_dir(), &why);
+    auto file = spool::File::create(test_dir(), &why, {}, 0);
     CHECK(file != nullptr);
     if (!file) return;
     metrics::Sink spooled(file);
@@ -113,7 +114,7 @@ TEST(spooled_sink_keeps_the_rest_in_memory_when_the_file_is_full) {
   small.rlim_cur = 150 * 1024;
   CHECK_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   std::string why;
-  auto file = spool::File::create(test_dir(), &why);
+  auto file = spool::File::create(test_dir(), &why, {}, 0);
   CHECK(file != nullptr);
   metrics::Sink spooled(file);
   if (file) fill(spooled, 3000);
@@ -122,6 +123,30 @@ TEST(spooled_sink_keeps_the_rest_in_memory_when_the_file_is_full) {
   if (!file) return;
   CHECK(file->failed());
   CHECK(file->error().find("could not write") != std::string::npos);
+  CHECK(file->size() > 0 && file->size() <= 150 * 1024);
+  metrics::Sink memory;
+  fill(memory, 3000);
+  CHECK(metrics::render(spooled) == metrics::render(memory));
+}
+
+TEST(spool_file_needs_free_space_and_stays_under_its_limit) {
+  // Keeping more free than any disk has: refused, with the numbers.
+  std::string why;
+  int closed = 0;
+  auto none = spool::File::create(
+      test_dir(), &why, [&] { closed++; }, uint64_t{1} << 62);
+  CHECK(none == nullptr);
+  CHECK(why.find("MB free on the file system") != std::string::npos);
+  CHECK_EQ(closed, 1);
+  // A file limited to 150 kB: appends past it fail, the sink keeps the rest
+  // in memory, and the exposition is the same.
+  auto file = spool::File::create(test_dir(), &why, {}, 0, 150 * 1024);
+  CHECK(file != nullptr);
+  if (!file) return;
+  metrics::Sink spooled(file);
+  fill(spooled, 3000);
+  CHECK(file->failed());
+  CHECK(file->error().find("reached its limit") != std::string::npos);
   CHECK(file->size() > 0 && file->size() <= 150 * 1024);
   metrics::Sink memory;
   fill(memory, 3000);
