@@ -16,6 +16,7 @@ namespace http {
 namespace {
 
 constexpr size_t kReadChunk = 16384;
+constexpr double kAcceptPauseSeconds = 0.25;
 
 // Sends up to `length` bytes of `file_fd` at `offset` to a non-blocking
 // socket: sendfile() (the kernel copies page cache to the socket), or a
@@ -158,7 +159,7 @@ std::string Server::listen(const std::string& addresses, int port) {
 
 std::vector<Server::Interest> Server::interests() const {
   std::vector<Interest> out;
-  if (conns_.size() < limits_.max_clients) {
+  if (conns_.size() < limits_.max_clients && accept_paused_until_ < 0) {
     for (int fd : listeners_) out.push_back({fd, true, false});
   }
   for (const auto& [fd, c] : conns_) {
@@ -169,7 +170,7 @@ std::vector<Server::Interest> Server::interests() const {
 }
 
 double Server::next_deadline() const {
-  double d = -1;
+  double d = accept_paused_until_;
   for (const auto& [fd, c] : conns_) {
     if (d < 0 || c.deadline < d) d = c.deadline;
   }
@@ -205,8 +206,20 @@ void Server::accept_clients(double now) {
     progress = false;
     for (size_t k = 0; k < listeners_.size() && conns_.size() < limits_.max_clients; k++) {
       int fd = ::accept4(listeners_[k], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) continue;  // EAGAIN, or transient (ECONNABORTED, EMFILE)
+      if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+        accept_paused_until_ = now + kAcceptPauseSeconds;
+        stats_.accept_pauses++;
+        generation_++;
+        if (!accept_pause_logged_) {
+          log(std::string("cannot accept connections for now (") + std::strerror(errno) +
+              "): retrying every " + std::to_string(static_cast<int>(kAcceptPauseSeconds * 1000)) + " ms");
+          accept_pause_logged_ = true;
+        }
+        return;
+      }
+      if (fd < 0) continue;  // EAGAIN, or transient (ECONNABORTED)
       progress = true;
+      accept_pause_logged_ = false;
       if (hooks_.acquire_fd && !hooks_.acquire_fd()) {
         ::close(fd);
         stats_.rejected++;
@@ -323,6 +336,10 @@ bool Server::flush(Conn& c, double now) {
 }
 
 void Server::on_timeout(double now) {
+  if (accept_paused_until_ >= 0 && accept_paused_until_ <= now) {
+    accept_paused_until_ = -1;
+    generation_++;
+  }
   std::vector<int> expired;
   for (const auto& [fd, c] : conns_) {
     if (c.deadline <= now) expired.push_back(fd);

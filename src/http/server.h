@@ -56,14 +56,15 @@ class Server {
     bool read;
     bool write;
   };
-  // Listeners while below max_clients, and every client.
+  // Listeners while below max_clients (and not paused), and every client.
   std::vector<Interest> interests() const;
   // Changes whenever interests() would change.
   uint64_t generation() const { return generation_; }
 
   void on_ready(int fd, bool readable, bool writable, double now);
   void on_timeout(double now);
-  // Earliest client deadline, or negative when there is none.
+  // Earliest client deadline or end of an accept pause, or negative when
+  // there is none.
   double next_deadline() const;
   size_t client_count() const { return conns_.size(); }
 
@@ -72,6 +73,7 @@ class Server {
     uint64_t rejected = 0;
     uint64_t requests = 0;
     uint64_t timeouts = 0;
+    uint64_t accept_pauses = 0;  // listening paused for lack of descriptors
     std::map<int, uint64_t> responses_by_status;
   };
   const Stats& stats() const { return stats_; }
@@ -109,6 +111,11 @@ class Server {
   std::map<int, Conn> conns_;
   uint64_t generation_ = 1;
   Stats stats_;
+  // Out of descriptors (EMFILE, ENFILE) the pending connection stays queued
+  // and the listener stays readable: listening pauses until this time
+  // instead of the loop spinning on it.
+  double accept_paused_until_ = -1;
+  bool accept_pause_logged_ = false;  // once until a connection is accepted again
 };
 
 }  // namespace http

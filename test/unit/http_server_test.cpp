@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -294,6 +295,38 @@ TEST(server_max_clients_drops_listener_interest) {
 }
 
 TEST(server_client_vanishing_mid_response) { check_client_vanishing("/big"); }
+
+TEST(server_out_of_descriptors_pauses_listening_instead_of_spinning) {
+  Fixture f;
+  f.server.listen("127.0.0.1", 0);
+  int c = connect_to(f.server.bound_port());  // queued by the kernel, not yet accepted
+  // The lowest free descriptor becomes the limit: accept() fails with EMFILE
+  // and the connection stays queued, so the listener stays readable.
+  rlimit old{};
+  getrlimit(RLIMIT_NOFILE, &old);
+  int probe = open("/dev/null", O_RDONLY);
+  close(probe);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(probe);
+  CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  f.pump(10.0, 5);
+  // Paused: nothing to wait on but the time to retry, so the loop sleeps
+  // instead of being woken by the same listener again and again.
+  CHECK_EQ(f.server.stats().accept_pauses, 1u);
+  CHECK_EQ(f.server.client_count(), 0u);
+  CHECK(f.server.interests().empty());
+  CHECK(f.server.next_deadline() > 10.0 && f.server.next_deadline() <= 11.0);
+  f.pump(10.1, 5);
+  CHECK_EQ(f.server.stats().accept_pauses, 1u);
+  setrlimit(RLIMIT_NOFILE, &old);
+  // Descriptors again, pause over: the queued client is served.
+  f.pump(11.0, 5);
+  CHECK(!f.server.interests().empty());
+  std::string out = exchange(f, c, "GET /queued HTTP/1.1\r\n\r\n", 11.0);
+  CHECK(out.find("hello /queued") != std::string::npos);
+  CHECK_EQ(f.server.stats().accept_pauses, 1u);
+  close(c);
+}
 
 TEST(server_reader_that_never_reads_times_out) {
   http::Limits l;
