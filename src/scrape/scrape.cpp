@@ -64,17 +64,39 @@ std::string in_subtransaction(const Options& opts, int timeout_ms, Fn&& fn) {
   }
 }
 
+// Records an outcome skipped for lack of time; false when there is time.
+bool skipped_for_budget(const Options& opts, int remaining, Outcome& o, Result& res) {
+  if (opts.budget_seconds <= 0 || remaining > 0) return false;
+  o.error = "skipped: scrape time budget exhausted";
+  res.outcomes.push_back(std::move(o));
+  return true;
+}
+
+// Records an outcome that ran: what it wrote joins the scrape unless it
+// failed, and a family that clashes with the scrape's fails it instead.
+void finish(Outcome& o, metrics::Sink&& local, bool exclusive_families, Result& res) {
+  if (o.error.empty()) {
+    try {
+      if (exclusive_families) {
+        res.sink.absorb_new(std::move(local));
+      } else {
+        res.sink.absorb(std::move(local));
+      }
+    } catch (const std::exception& e) {
+      o.error = e.what();
+    }
+  }
+  o.success = o.error.empty();
+  res.outcomes.push_back(std::move(o));
+}
+
 // One part of a planned collector: isolated like a collector of its own.
 void run_part(const Options& opts, const collectors::Collector& c, const collectors::Part& part,
               const collectors::Context& ctx, int remaining, Result& res) {
   Outcome o;
   o.collector = &c;
   o.name = std::string(c.name) + ":" + part.name;
-  if (opts.budget_seconds > 0 && remaining <= 0) {
-    o.error = "skipped: scrape time budget exhausted";
-    res.outcomes.push_back(std::move(o));
-    return;
-  }
+  if (skipped_for_budget(opts, remaining, o, res)) return;
   int timeout = remaining;
   if (part.timeout_ms > 0 && (timeout <= 0 || part.timeout_ms < timeout)) timeout = part.timeout_ms;
   metrics::Sink local(opts.spool);
@@ -86,19 +108,7 @@ void run_part(const Options& opts, const collectors::Collector& c, const collect
   if (part.timeout_ms > 0) part_opts.statement_timeout_ms = timeout;
   o.error = in_subtransaction(part_opts, timeout, [&] { part.collect(ctx, local); });
   o.duration = pgx::monotonic_seconds() - t0;
-  if (o.error.empty()) {
-    try {
-      if (part.exclusive_families) {
-        res.sink.absorb_new(std::move(local));
-      } else {
-        res.sink.absorb(std::move(local));
-      }
-    } catch (const std::exception& e) {
-      o.error = e.what();
-    }
-  }
-  o.success = o.error.empty();
-  res.outcomes.push_back(std::move(o));
+  finish(o, std::move(local), part.exclusive_families, res);
 }
 
 }  // namespace
@@ -189,12 +199,8 @@ Result run_unguarded(const Options& opts) {
       res.outcomes.push_back(std::move(o));
       continue;
     }
-    int timeout = remaining_ms();
-    if (opts.budget_seconds > 0 && timeout <= 0) {
-      o.error = "skipped: scrape time budget exhausted";
-      res.outcomes.push_back(std::move(o));
-      continue;
-    }
+    const int timeout = remaining_ms();
+    if (skipped_for_budget(opts, timeout, o, res)) continue;
     const double t0 = pgx::monotonic_seconds();
     metrics::Sink local(opts.spool);
     o.ran = true;
@@ -211,17 +217,7 @@ Result run_unguarded(const Options& opts) {
       }
     }
     o.duration = pgx::monotonic_seconds() - t0;
-    o.success = o.error.empty();
-    if (o.success) {
-      try {
-        res.sink.absorb(std::move(local));
-      } catch (const std::exception& e) {
-        // A family declared with a type that clashes with another collector's.
-        o.success = false;
-        o.error = e.what();
-      }
-    }
-    res.outcomes.push_back(std::move(o));
+    finish(o, std::move(local), false, res);
     for (const collectors::Part& part : parts) run_part(opts, *c, part, ctx, remaining_ms(), res);
   }
 
