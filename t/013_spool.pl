@@ -15,6 +15,7 @@ my ($node, $port) =
   new_exporter_node('spool', conf => "pg_exporter.relations_limit = 0\npg_exporter.spool_keep_free = 0\n");
 my $pid = wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers');
+my $pm_start = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
 # 1,500 tables: a per-table family is ~150 kB, over the 64 kB spool block.
 my $tables = 1500;
@@ -93,25 +94,29 @@ $log = slurp_file($node->logfile, $log_pos);
 like($log, qr/scrapes are written to temporary files again/, 'the recovery is logged');
 is(fd_count(), $fds_before, 'no file descriptor left open after the failure');
 
-# Less free space than the setting keeps: no file, the scrape whole in memory.
-$log_pos = -s $node->logfile;
-$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = '1000TB'\n");
-$node->reload;
-sleep 1;
-check_scrape('spool_keep_free above the free space');
-is($spooled, 0, 'that scrape was kept in memory');
-like(slurp_file($node->logfile, $log_pos), qr/scrape kept in memory: only \d+ MB free on the file system/,
+# Scrapes with pg_exporter.spool_keep_free set to $value (after a reload):
+# kept in memory; returns what the server logged meanwhile.
+sub scrape_in_memory_with_keep_free
+{
+	my ($value) = @_;
+	my $pos = -s $node->logfile;
+	$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = $value\n");
+	$node->reload;
+	sleep 1;
+	check_scrape("spool_keep_free = $value");
+	is($spooled, 0, "spool_keep_free = $value: that scrape was kept in memory");
+	return slurp_file($node->logfile, $pos);
+}
+
+# Less free space than the setting keeps: no file, the reason logged.
+like(scrape_in_memory_with_keep_free("'1000TB'"), qr/scrape kept in memory: only \d+ MB free on the file system/,
 	'the free space is logged as the reason');
 # -1: never spooled, and nothing logged about it.
-$log_pos = -s $node->logfile;
-$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = -1\n");
-$node->reload;
-sleep 1;
-check_scrape('spool_keep_free = -1');
-is($spooled, 0, 'that scrape was kept in memory');
-unlike(slurp_file($node->logfile, $log_pos), qr/scrape kept in memory|temporary files again/,
+unlike(scrape_in_memory_with_keep_free('-1'), qr/scrape kept in memory|temporary files again/,
 	'turning it off is not reported as a problem');
 is(worker_pid($node), $pid, 'the same worker served every scrape');
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $pm_start,
+	'the cluster never restarted (no crash through any of it)');
 
 $node->stop;
 done_testing();

@@ -85,11 +85,8 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
       "    AND NOT EXISTS (SELECT 1 FROM pg_tablespace WHERE oid NOT IN (1663, 1664))"
       "  THEN NULL ELSE pg_database_size(d.oid) END AS size_bytes "
       "FROM pg_database d WHERE d.datallowconn");
-  const size_t name_c = rs.require("datname"), oid_c = rs.require("dboid"),
-               limit_c = rs.require("connection_limit"), size_c = rs.require("size_bytes");
+  const size_t name_c = rs.require("datname"), oid_c = rs.require("dboid"), size_c = rs.require("size_bytes");
   metrics::Family size = out.gauge("pg_database_size_bytes", "Disk space used by the database, in bytes.");
-  metrics::Family limit =
-      out.gauge("pg_database_connection_limit", "Connection limit of the database (-1: no limit).");
   for (size_t r = 0; r < rs.rows(); r++) {
     const metrics::LabelSet labels{{"datname", rs.text(r, name_c)}};
     std::optional<double> bytes = rs.number(r, size_c);
@@ -101,9 +98,9 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
     }
     if (bytes) size.add(labels, *bytes);
   }
-  for (size_t r = 0; r < rs.rows(); r++) {
-    if (auto v = rs.number(r, limit_c)) limit.add({{"datname", rs.text(r, name_c)}}, *v);
-  }
+  emit_rows(rs, out, {"datname"},
+            {{"connection_limit", "pg_database_connection_limit", G,
+              "Connection limit of the database (-1: no limit)."}});
 }
 
 }  // namespace

@@ -22,6 +22,14 @@ double unix_seconds(TimestampTz t) {
   return static_cast<double>(t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) / 1e6;
 }
 
+// PostgreSQL 16 renamed these PgStat_StatTabEntry fields: (16+ name, older
+// name). Only the older branch is compiled here (the build is on 15).
+#if PG_VERSION_NUM >= 160000
+#define PGX_STAT_FIELD(since_16, before_16) since_16
+#else
+#define PGX_STAT_FIELD(since_16, before_16) before_16
+#endif
+
 struct Batch {
   const uint32_t* oids;
   size_t n;
@@ -45,28 +53,15 @@ void fetch(Batch* b) {
     s.blocks_hit = e->blocks_hit;
     s.vacuum_count = e->vacuum_count;
     s.analyze_count = e->analyze_count;
-#if PG_VERSION_NUM >= 160000
-    // PostgreSQL 16 renamed these fields (not compiled in CI, which builds on 15).
-    s.live_tuples = e->live_tuples;
-    s.dead_tuples = e->dead_tuples;
-    s.mod_since_analyze = e->mod_since_analyze;
-    s.autovacuum_count = e->autovacuum_count;
-    s.autoanalyze_count = e->autoanalyze_count;
-    s.last_vacuum = unix_seconds(e->last_vacuum_time);
-    s.last_autovacuum = unix_seconds(e->last_autovacuum_time);
-    s.last_analyze = unix_seconds(e->last_analyze_time);
-    s.last_autoanalyze = unix_seconds(e->last_autoanalyze_time);
-#else
-    s.live_tuples = e->n_live_tuples;
-    s.dead_tuples = e->n_dead_tuples;
-    s.mod_since_analyze = e->changes_since_analyze;
-    s.autovacuum_count = e->autovac_vacuum_count;
-    s.autoanalyze_count = e->autovac_analyze_count;
-    s.last_vacuum = unix_seconds(e->vacuum_timestamp);
-    s.last_autovacuum = unix_seconds(e->autovac_vacuum_timestamp);
-    s.last_analyze = unix_seconds(e->analyze_timestamp);
-    s.last_autoanalyze = unix_seconds(e->autovac_analyze_timestamp);
-#endif
+    s.live_tuples = e->PGX_STAT_FIELD(live_tuples, n_live_tuples);
+    s.dead_tuples = e->PGX_STAT_FIELD(dead_tuples, n_dead_tuples);
+    s.mod_since_analyze = e->PGX_STAT_FIELD(mod_since_analyze, changes_since_analyze);
+    s.autovacuum_count = e->PGX_STAT_FIELD(autovacuum_count, autovac_vacuum_count);
+    s.autoanalyze_count = e->PGX_STAT_FIELD(autoanalyze_count, autovac_analyze_count);
+    s.last_vacuum = unix_seconds(e->PGX_STAT_FIELD(last_vacuum_time, vacuum_timestamp));
+    s.last_autovacuum = unix_seconds(e->PGX_STAT_FIELD(last_autovacuum_time, autovac_vacuum_timestamp));
+    s.last_analyze = unix_seconds(e->PGX_STAT_FIELD(last_analyze_time, analyze_timestamp));
+    s.last_autoanalyze = unix_seconds(e->PGX_STAT_FIELD(last_autoanalyze_time, autovac_analyze_timestamp));
   }
 }
 
