@@ -4,33 +4,50 @@
 // reads as "no data", not 0). Only client backends count (no walsenders,
 // parallel workers or this exporter). A transaction that began after this
 // scrape's transaction would have a negative age: it is clamped to 0.
+#include <map>
+#include <string>
+#include <utility>
+
 #include "collectors/collector.h"
 
 namespace collectors {
 
 namespace {
 
-constexpr const char* kSql =
-    "SELECT d.datname, s.state, coalesce(a.count, 0) AS count, coalesce(a.max_tx_duration, 0) AS "
-    "max_tx_duration "
-    "FROM pg_database d "
-    "CROSS JOIN (VALUES ('active'), ('idle'), ('idle in transaction'), ('idle in transaction (aborted)'), "
-    "  ('fastpath function call'), ('disabled')) AS s(state) "
-    "LEFT JOIN (SELECT datname, state, count(*) AS count, "
-    "  greatest(0, max(extract(epoch FROM now() - xact_start))) AS max_tx_duration "
-    "  FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname IS NOT NULL "
-    "  GROUP BY datname, state) a ON a.datname = d.datname AND a.state = s.state "
-    "ORDER BY d.datname, s.state";
+// Every state of pg_stat_activity, in byte order.
+constexpr const char* kStates[] = {"active",
+                                   "disabled",
+                                   "fastpath function call",
+                                   "idle",
+                                   "idle in transaction",
+                                   "idle in transaction (aborted)"};
+
+struct StateGroup {
+  double count = 0;
+  double max_tx_duration = 0;
+};
 
 void collect_activity(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(kSql);
-  emit_rows(rs, out, {"datname", "state"},
-            {
-                {"count", "pg_stat_activity_count", prometheus::MetricType::Gauge,
-                 "Client connections by database and state."},
-                {"max_tx_duration", "pg_stat_activity_max_tx_duration", prometheus::MetricType::Gauge,
-                 "Age of the oldest open transaction by database and state, in seconds."},
-            });
+  const Sessions& sessions = ctx.sessions();
+  std::map<std::pair<std::string, std::string>, StateGroup> groups;
+  for (const Session& s : sessions.rows) {
+    if (!s.client() || s.datname.empty()) continue;
+    StateGroup& g = groups[{s.datname, s.state}];
+    g.count++;
+    if (s.xact_age && *s.xact_age > g.max_tx_duration) g.max_tx_duration = *s.xact_age;
+  }
+  metrics::Family count = out.gauge("pg_stat_activity_count", "Client connections by database and state.");
+  metrics::Family max_tx = out.gauge("pg_stat_activity_max_tx_duration",
+                                     "Age of the oldest open transaction by database and state, in seconds.");
+  for (const std::string& db : sessions.databases) {
+    for (const char* state : kStates) {
+      auto it = groups.find({db, state});
+      const StateGroup g = it == groups.end() ? StateGroup{} : it->second;
+      const metrics::LabelSet labels{{"datname", db}, {"state", state}};
+      count.add(labels, g.count);
+      max_tx.add(labels, g.max_tx_duration);
+    }
+  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "collectors/relation_catalog.h"
 #include "collectors/relation_filter.h"
+#include "collectors/sessions.h"
 #include "datadir/directory_sizes.h"
 #include "metrics/sink.h"
 #include "pg/relation_stats.h"
@@ -42,6 +43,10 @@ struct Context {
   const RelationCatalog& relation_catalog() const;
   // Its pg_index part alone.
   const pgx::ResultSet& relation_indexes() const;
+  std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
+  // pg_stat_activity and the database names, read the first time a
+  // collector of the scrape asks (throws like query()).
+  const Sessions& sessions() const;
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).

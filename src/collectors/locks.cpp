@@ -10,9 +10,8 @@
 // blocked by another's lock, and the longest current lock wait. That wait
 // comes from pg_locks.waitstart, which exists from PG 14: on 13 the family is
 // absent (unknown), never a made-up 0. waitstart is set a moment after the wait
-// begins (NULL meanwhile), so such waits are not counted yet.
-// pg_blocking_pids() takes every lock-manager partition lock: it is only
-// called for sessions already waiting on a heavyweight lock.
+// begins (NULL meanwhile), so such waits are not counted yet. Blocked
+// sessions come from the scrape's shared read of pg_stat_activity (sessions.h).
 #include <string>
 
 #include "collectors/collector.h"
@@ -37,21 +36,14 @@ std::string lock_types_sql(int server_version) {
          "ORDER BY 1, 2";
 }
 
-std::string lock_waits_sql(int server_version) {
-  std::string sql =
-      "SELECT (SELECT count(*) FROM pg_stat_activity WHERE CASE WHEN wait_event_type = 'Lock' "
-      "  THEN cardinality(pg_blocking_pids(pid)) > 0 ELSE false END) AS blocked";
-  if (server_version >= 140000) {
-    sql +=
-        ", (SELECT coalesce(max(greatest(0, extract(epoch FROM now() - waitstart))), 0) FROM pg_locks "
-        "  WHERE NOT granted AND waitstart IS NOT NULL) AS longest_wait";
-  }
-  return sql;
-}
-
 namespace {
 
 constexpr auto G = prometheus::MetricType::Gauge;
+
+// pg_locks.waitstart exists from PostgreSQL 14.
+constexpr const char* kLongestWaitSql =
+    "SELECT coalesce(max(greatest(0, extract(epoch FROM now() - waitstart))), 0) AS longest_wait "
+    "FROM pg_locks WHERE NOT granted AND waitstart IS NOT NULL";
 
 constexpr const char* kSql =
     "SELECT d.datname, m.mode, coalesce(l.count, 0) AS count "
@@ -71,13 +63,16 @@ void collect_locks(const Context& ctx, metrics::Sink& out) {
   emit_rows(ctx.query(lock_types_sql(ctx.server_version).c_str()), out, {"locktype", "granted"},
             {{"count", "pg_locks_by_type", G,
               "Locks in the whole cluster by lock type, granted (true) or awaited (false)."}});
-  emit_rows(ctx.query(lock_waits_sql(ctx.server_version).c_str()), out, {},
-            {
-                {"blocked", "pg_locks_blocked_sessions", G,
-                 "Sessions waiting for a heavyweight lock that another session holds or awaits first."},
-                {"longest_wait", "pg_locks_longest_wait_seconds", G,
-                 "How long the longest current lock wait has lasted, in seconds (0 when none; PG 14+)."},
-            });
+  double blocked = 0;
+  for (const Session& session : ctx.sessions().rows) blocked += session.blocked ? 1 : 0;
+  out.gauge("pg_locks_blocked_sessions",
+            "Sessions waiting for a heavyweight lock that another session holds or awaits first.")
+      .add(blocked);
+  if (ctx.server_version >= 140000) {
+    emit_rows(ctx.query(kLongestWaitSql), out, {},
+              {{"longest_wait", "pg_locks_longest_wait_seconds", G,
+                "How long the longest current lock wait has lasted, in seconds (0 when none; PG 14+)."}});
+  }
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 //   first dot) but drops the " (to prevent wraparound)" suffix and keeps the
 //   earliest start per relname, so two workers on same-named tables in two
 //   databases cannot yield a duplicate series.
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -89,18 +90,8 @@ constexpr const char* kDatabaseSql =
     "CASE WHEN d.datallowconn THEN mxid_age(d.datminmxid) END AS age_datminmxid, "
     "CASE WHEN d.datallowconn AND NOT d.datistemplate THEN age(d.datfrozenxid) END AS freeze_age, "
     "CASE WHEN d.datallowconn AND NOT d.datistemplate THEN 100.0 * age(d.datfrozenxid) "
-    "  / nullif(current_setting('autovacuum_freeze_max_age')::float8, 0) END AS freeze_age_pct, "
-    // Autovacuum also works in databases that allow no connections (template0).
-    "(SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid "
-    "  AND a.backend_type = 'autovacuum worker') AS autovacuum_workers "
+    "  / nullif(current_setting('autovacuum_freeze_max_age')::float8, 0) END AS freeze_age_pct "
     "FROM pg_database d ORDER BY d.datname";
-
-constexpr const char* kAutovacuumSql =
-    "SELECT relname, min(extract(epoch FROM xact_start)) AS started FROM ("
-    "  SELECT regexp_replace(split_part(query, '.', 2), ' \\(to prevent wraparound\\)$', '') AS relname, "
-    "  xact_start FROM pg_stat_activity "
-    "  WHERE backend_type = 'autovacuum worker' AND query LIKE 'autovacuum:%' AND xact_start IS NOT NULL) s "
-    "WHERE relname <> '' GROUP BY relname ORDER BY relname";
 
 void collect_databases(const Context& ctx, metrics::Sink& out) {
   emit_rows(ctx.query(kDatabaseSql), out, {"datname"},
@@ -116,9 +107,18 @@ void collect_databases(const Context& ctx, metrics::Sink& out) {
                 {"freeze_age_pct", "pg_vacuum_database_freeze_age_pct_of_max", G,
                  "Age of datfrozenxid as a percentage of autovacuum_freeze_max_age (above 100: forced "
                  "anti-wraparound vacuums are due)."},
-                {"autovacuum_workers", "pg_vacuum_autovacuum_workers", G,
-                 "Autovacuum workers currently running in the database."},
             });
+  // Autovacuum also works in databases that allow no connections (template0).
+  const Sessions& sessions = ctx.sessions();
+  std::map<std::string, double> workers;
+  for (const std::string& db : sessions.databases) workers[db] = 0;
+  for (const Session& s : sessions.rows) {
+    auto it = workers.find(s.datname);
+    if (it != workers.end() && s.backend_type == "autovacuum worker") it->second++;
+  }
+  metrics::Family fw =
+      out.gauge("pg_vacuum_autovacuum_workers", "Autovacuum workers currently running in the database.");
+  for (const auto& [db, n] : workers) fw.add({{"datname", db}}, n);
   pgx::ResultSet rs = ctx.query("SELECT current_setting('autovacuum_freeze_max_age')::float8 AS v");
   emit_rows(rs, out, {},
             {{"v", "pg_vacuum_freeze_max_age_xids", G, "autovacuum_freeze_max_age, in transaction IDs."}});
@@ -195,9 +195,16 @@ void collect_progress(const Context& ctx, metrics::Sink& out) {
 }
 
 void collect_autovacuum(const Context& ctx, metrics::Sink& out) {
-  emit_rows(ctx.query(kAutovacuumSql), out, {"relname"},
-            {{"started", "pg_stat_activity_autovacuum_timestamp_seconds", G,
-              "Start time of the autovacuum transaction working on the relation, in Unix seconds."}});
+  std::map<std::string, double> started;
+  for (const Session& s : ctx.sessions().rows) {
+    if (s.autovacuum_relname.empty() || !s.xact_start) continue;
+    auto [it, added] = started.emplace(s.autovacuum_relname, *s.xact_start);
+    if (!added && *s.xact_start < it->second) it->second = *s.xact_start;
+  }
+  metrics::Family f =
+      out.gauge("pg_stat_activity_autovacuum_timestamp_seconds",
+                "Start time of the autovacuum transaction working on the relation, in Unix seconds.");
+  for (const auto& [relname, t] : started) f.add({{"relname", relname}}, t);
 }
 
 void collect_vacuum(const Context& ctx, metrics::Sink& out) {
