@@ -19,3 +19,18 @@ ALTER SYSTEM RESET max_prepared_transactions;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.5);
 SELECT count(*) AS pending FROM regress.samples(ARRAY['settings']) WHERE metric = 'pg_settings_pending_restart';
+
+-- Values are the configured ones (reset_val), not this session's SETs.
+SET work_mem = '77MB';
+SET lock_timeout = '3s';
+SELECT metric, value::float8 = (SELECT reset_val::float8 FROM pg_settings WHERE name = 'work_mem') * 1024
+         AS configured_work_mem
+FROM regress.samples(ARRAY['settings']) WHERE metric = 'pg_settings_work_mem_bytes';
+SELECT metric, value FROM regress.samples(ARRAY['settings'])
+WHERE metric IN ('pg_settings_lock_timeout_seconds', 'pg_settings_transaction_read_only') ORDER BY 1;
+BEGIN READ ONLY;
+SELECT metric, value FROM regress.samples(ARRAY['settings'])
+WHERE metric = 'pg_settings_transaction_read_only';
+COMMIT;
+RESET work_mem;
+RESET lock_timeout;

@@ -34,6 +34,28 @@ ok(wait_for_listening($port, 20), 'new port answers after reload');
 is(http_request($busy_port, 'GET', '/')->{status}, 0, 'old port closed');
 is(worker_pid($node), $pid, 'worker not restarted for a port change');
 
+# pg_settings_* are the server's settings, not those of the worker's own
+# session (read-only transactions, lock_timeout = pg_exporter.lock_timeout),
+# and they follow a reload.
+my ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s, 'pg_settings_default_transaction_read_only'), 0, 'the server is not read-only');
+is(sample($s, 'pg_settings_transaction_read_only'), 0, 'nor are its transactions');
+is(sample($s, 'pg_settings_lock_timeout_seconds'), 0, "the server's lock_timeout, not the worker's");
+$node->safe_psql('postgres', "ALTER SYSTEM SET lock_timeout = '7s'");
+$node->reload;
+my $lock_timeout;
+for (1 .. 50)
+{
+	($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+	$lock_timeout = sample($s, 'pg_settings_lock_timeout_seconds');
+	last if $lock_timeout == 7;
+	sleep 0.2;
+}
+is($lock_timeout, 7, 'a reloaded lock_timeout is exported');
+is(sample($s, 'pg_settings_default_transaction_read_only'), 0, 'still not read-only after the reload');
+$node->safe_psql('postgres', 'ALTER SYSTEM RESET lock_timeout');
+$node->reload;
+
 # An invalid value in the file is rejected at reload; the old one stays.
 $node->append_conf('postgresql.conf', "pg_exporter.collectors = 'nonsense'\n");
 $node->reload;
@@ -56,7 +78,7 @@ $node->poll_query_until('postgres',
   or die 'worker did not restart as the new role';
 ok(wait_for_listening($port, 20), 'serving as the new role');
 my $log_offset = -s $node->logfile;
-my ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'pg_up'), 1, 'pg_up is 1 while a collector fails');
 is(sample($s, 'pg_exporter_collector_success', qr/collector="database"/), 0, 'database collector reported failed');
 is(sample($s, 'pg_exporter_collector_success', qr/collector="server"/), 1, 'server collector still succeeds');

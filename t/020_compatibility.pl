@@ -263,6 +263,6 @@ sub metrics_table
 		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $same | $help |\n";
 	}
 	$out .= "| `pg_settings_<name>[_bytes\\|_seconds]` | gauge |  | settings | on | postgres_exporter | "
-	  . "Every boolean, integer and real setting, units converted to bytes and seconds like postgres_exporter. |\n";
+	  . "Every boolean, integer and real setting, units converted to bytes and seconds like postgres_exporter; the configured value (reset_val), not the scraping session's own. |\n";
 	return $out;
 }

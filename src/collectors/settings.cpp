@@ -10,6 +10,13 @@
 // "which one?"; there are usually none, and never more than the settings.
 // That name is reserved ahead of the loop so a custom setting that sanitises to
 // it ("pending.restart") cannot mix its sample into this family.
+//
+// Values are pg_settings.reset_val: the configured value (file, ALTER SYSTEM,
+// database and role settings, reloads included) without the scraping
+// session's own SETs. The worker's session runs with lock_timeout =
+// pg_exporter.lock_timeout and read-only transactions; `setting` would export
+// those as the server's (pg_settings_default_transaction_read_only 1 on a
+// writable server). reset_val is in the same unit as setting.
 #include <set>
 #include <string>
 
@@ -56,7 +63,8 @@ void collect_settings(const Context& ctx, metrics::Sink& out) {
   // One pass over pg_settings (it materialises every setting): the numeric
   // and boolean ones for their values, any type for pending_restart.
   pgx::ResultSet rs = ctx.query(
-      "SELECT name, setting, coalesce(unit, '') AS unit, short_desc, vartype IN ('bool', 'integer', 'real') "
+      "SELECT name, reset_val AS setting, coalesce(unit, '') AS unit, short_desc, "
+      "vartype IN ('bool', 'integer', 'real') "
       "AS numeric, pending_restart FROM pg_settings ORDER BY name");
   const size_t name_c = rs.require("name"), setting_c = rs.require("setting"), unit_c = rs.require("unit"),
                desc_c = rs.require("short_desc"), numeric_c = rs.require("numeric"),

@@ -32,8 +32,10 @@ void worker_startup(const char* database, const char* role, int lock_timeout_ms)
     SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
     SetConfigOption("application_name", "pg_exporter", PGC_USERSET, PGC_S_SESSION);
     // The exporter only reads: a custom metric's query (or a function it
-    // calls) must not be able to write through the worker's session.
-    SetConfigOption("default_transaction_read_only", "on", PGC_SUSET, PGC_S_OVERRIDE);
+    // calls) must not be able to write through the worker's session. Session
+    // level, like lock_timeout: pg_settings' reset_val keeps the server's
+    // value (and follows reloads), and the settings collector exports that.
+    SetConfigOption("default_transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION);
     pgstat_report_appname("pg_exporter");
     pgstat_report_activity(STATE_IDLE, NULL);
   });
@@ -43,7 +45,7 @@ void worker_startup(const char* database, const char* role, int lock_timeout_ms)
 void set_lock_timeout(int ms) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", ms);
-  guard([&] { SetConfigOption("lock_timeout", buf, PGC_SUSET, PGC_S_OVERRIDE); });
+  guard([&] { SetConfigOption("lock_timeout", buf, PGC_SUSET, PGC_S_SESSION); });
 }
 
 bool reload_config_if_requested() {
