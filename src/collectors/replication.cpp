@@ -47,7 +47,9 @@ void collect_lag(const Context& ctx, metrics::Sink& out) {
 // One row per walsender (standbys, pg_basebackup, pg_receivewal; on a standby
 // the cascaded ones). Two walsenders can share every label (same host, same
 // application_name, no slot): DISTINCT ON keeps one, the furthest behind, so
-// the exposition never holds a duplicate series.
+// the exposition never holds a duplicate series. pg_stat_replication's own
+// joins, but pg_stat_get_activity() asked for each walsender's pid: the view
+// builds every backend's row (300 connections: most of this collector's time).
 void collect_walsenders(const std::string& current_lsn, const Context& ctx, metrics::Sink& out) {
   auto lsn_diff = [&](const char* lsn, const char* as) {
     return "pg_wal_lsn_diff(" + current_lsn + ", " + lsn + ") AS " + as + ", ";
@@ -64,7 +66,9 @@ void collect_walsenders(const std::string& current_lsn, const Context& ctx, metr
       "extract(epoch FROM r.replay_lag) AS replay_lag_seconds, "
       "CASE WHEN r.reply_time IS NOT NULL THEN greatest(0, extract(epoch FROM now() - r.reply_time)) END "
       "AS reply_age "
-      "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid) w "
+      "FROM (SELECT w.*, a.application_name, a.client_addr FROM pg_stat_get_wal_senders() w "
+      "  CROSS JOIN LATERAL pg_stat_get_activity(w.pid) a) r "
+      "LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid) w "
       "ORDER BY application_name, client_addr, state, sync_state, slot_name, replay_lsn NULLS LAST, "
       "flush_lsn NULLS LAST";
   emit_rows(

@@ -4,26 +4,33 @@
 
 namespace collectors {
 
-// Only the columns the collectors aggregate: the view still builds every
-// column, but no query text is copied out but an autovacuum worker's
-// relation. pg_blocking_pids() takes every lock-manager partition lock, so it
-// runs only for sessions already waiting on a heavyweight lock (CASE guards
-// it; AND gives no evaluation-order guarantee).
+// Only the columns the collectors aggregate. pg_stat_get_activity() rather
+// than the pg_stat_activity view: the same rows and joins, plus the TLS
+// columns that pg_stat_ssl would read from a second call (roles through
+// pg_roles, as pg_authid is not readable by every role the worker may use).
+// No query text is copied out but an autovacuum worker's relation.
+// pg_blocking_pids() takes every lock-manager partition lock, so it runs only
+// for sessions already waiting on a heavyweight lock (CASE guards it; AND
+// gives no evaluation-order guarantee).
 const char* const kSessionsSql =
-    "SELECT datname, usename, application_name, backend_type, state, wait_event_type, wait_event, "
+    "SELECT d.datname, u.rolname AS usename, s.application_name, s.backend_type, s.state, s.wait_event_type, "
+    "s.wait_event, "
     // Not greatest(0, ...): it would turn a NULL (no transaction) into 0.
-    "extract(epoch FROM now() - query_start) AS query_age, "
-    "extract(epoch FROM now() - state_change) AS state_age, "
-    "extract(epoch FROM now() - xact_start) AS xact_age, "
-    "extract(epoch FROM xact_start) AS xact_start, "
-    "CASE WHEN wait_event_type = 'Lock' THEN cardinality(pg_blocking_pids(pid)) > 0 ELSE false END AS "
-    "blocked, "
-    "pid = pg_backend_pid() AS self, "
+    "extract(epoch FROM now() - s.query_start) AS query_age, "
+    "extract(epoch FROM now() - s.state_change) AS state_age, "
+    "extract(epoch FROM now() - s.xact_start) AS xact_age, "
+    "extract(epoch FROM s.xact_start) AS xact_start, "
+    "CASE WHEN s.wait_event_type = 'Lock' THEN cardinality(pg_blocking_pids(s.pid)) > 0 ELSE false END "
+    "  AS blocked, "
+    "s.pid = pg_backend_pid() AS self, "
     // "autovacuum: VACUUM ANALYZE public.t (to prevent wraparound)" -> "t".
-    "CASE WHEN backend_type = 'autovacuum worker' AND query LIKE 'autovacuum:%' "
-    "  THEN regexp_replace(split_part(query, '.', 2), ' \\(to prevent wraparound\\)$', '') END "
-    "  AS autovacuum_relname "
-    "FROM pg_stat_activity";
+    "CASE WHEN s.backend_type = 'autovacuum worker' AND s.query LIKE 'autovacuum:%' "
+    "  THEN regexp_replace(split_part(s.query, '.', 2), ' \\(to prevent wraparound\\)$', '') END "
+    "  AS autovacuum_relname, "
+    // pg_stat_ssl's rows: client connections (client_port set).
+    "s.ssl AND s.client_port IS NOT NULL AS ssl, s.sslversion AS ssl_version, s.sslcipher AS ssl_cipher "
+    "FROM pg_stat_get_activity(NULL) s LEFT JOIN pg_database d ON d.oid = s.datid "
+    "LEFT JOIN pg_roles u ON u.oid = s.usesysid";
 
 // name sorts in byte order (collation "C").
 const char* const kDatabasesSql = "SELECT datname FROM pg_database ORDER BY datname";
@@ -47,7 +54,8 @@ Sessions make_sessions(const pgx::ResultSet& a, const pgx::ResultSet& d) {
                state_age_c = a.require("state_age"), xact_age_c = a.require("xact_age"),
                xact_start_c = a.require("xact_start"), blocked_c = a.require("blocked"),
                self_c = a.require("self"), relname_c = a.require("autovacuum_relname"),
-               db_c = d.require("datname");
+               ssl_c = a.require("ssl"), ssl_version_c = a.require("ssl_version"),
+               ssl_cipher_c = a.require("ssl_cipher"), db_c = d.require("datname");
   Sessions s;
   s.rows.reserve(a.rows());
   for (size_t r = 0; r < a.rows(); r++) {
@@ -66,6 +74,9 @@ Sessions make_sessions(const pgx::ResultSet& a, const pgx::ResultSet& d) {
     x.blocked = a.number(r, blocked_c).value_or(0) != 0;
     x.self = a.number(r, self_c).value_or(0) != 0;
     x.autovacuum_relname = a.text(r, relname_c);
+    x.ssl = a.number(r, ssl_c).value_or(0) != 0;
+    x.ssl_version = a.text(r, ssl_version_c);
+    x.ssl_cipher = a.text(r, ssl_cipher_c);
     s.rows.push_back(std::move(x));
   }
   s.databases.reserve(d.rows());

@@ -1,6 +1,6 @@
 // The server's sessions (pg_stat_activity) and databases, read once per scrape
 // and shared by the collectors that aggregate them (activity, connections,
-// locks, vacuum). The view builds a row per backend, text and all, on every
+// locks, vacuum, ssl). The view builds a row per backend, text and all, on every
 // read: with 300 connections the ten reads those collectors made were the
 // largest cost of a small cluster's scrape.
 #pragma once
@@ -30,6 +30,8 @@ struct Session {
   bool self = false;                 // the session running the scrape
   // For an autovacuum worker, the relation named in its query.
   std::string autovacuum_relname;
+  bool ssl = false;  // a client connection over TLS
+  std::string ssl_version, ssl_cipher;
 
   bool client() const { return backend_type == "client backend"; }
 };

@@ -14,7 +14,9 @@
 // pg_ssl_certificate_expiry_seconds is the time left (negative once expired),
 // the Rust crate's meaning; the absolute dates are the *_timestamp gauges.
 #include <ctime>
+#include <map>
 #include <string>
+#include <utility>
 
 #include "collectors/collector.h"
 #include "tls/certificate.h"
@@ -22,15 +24,6 @@
 namespace collectors {
 
 namespace {
-
-constexpr auto G = prometheus::MetricType::Gauge;
-
-// Sessions (client backends, walsenders) with TLS, by version and cipher.
-// pg_stat_ssl has a row per backend already: joining pg_stat_activity only
-// built every backend's row a second time.
-constexpr const char* kConnections =
-    "SELECT s.version, s.cipher, count(*) AS connections "
-    "FROM pg_stat_ssl s WHERE s.ssl GROUP BY s.version, s.cipher ORDER BY 1, 2";
 
 // The rows pg_settings would give for these three, without building all
 // 350 of its rows (a third of this collector's time): data_directory is the
@@ -60,9 +53,15 @@ void collect_ssl(const Context& ctx, metrics::Sink& out) {
     out.gauge("pg_ssl_enabled", "Whether the server accepts TLS connections (ssl = on).").add(ssl_on ? 1 : 0);
   }
 
-  emit_rows(
-      ctx.query(kConnections), out, {"version", "cipher"},
-      {{"connections", "pg_ssl_connections", G, "Sessions using TLS, by protocol version and cipher."}});
+  // Sessions (client backends, walsenders) with TLS, from the scrape's shared
+  // read of pg_stat_activity (sessions.h).
+  std::map<std::pair<std::string, std::string>, double> tls;
+  for (const Session& session : ctx.sessions().rows) {
+    if (session.ssl) tls[{session.ssl_version, session.ssl_cipher}]++;
+  }
+  metrics::Family connections =
+      out.gauge("pg_ssl_connections", "Sessions using TLS, by protocol version and cipher.");
+  for (const auto& [key, n] : tls) connections.add({{"version", key.first}, {"cipher", key.second}}, n);
 
   if (!ssl_on || !cert_visible || cert_file.empty()) return;
   std::string path = cert_file;

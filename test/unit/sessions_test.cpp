@@ -33,10 +33,23 @@ pgx::ResultSet result(const std::vector<std::string>& columns,
   return rs;
 }
 
-const std::vector<std::string> kActivityColumns = {
-    "datname",    "usename",           "application_name", "backend_type", "state",      "wait_event_type",
-    "wait_event", "query_age",         "state_age",        "xact_age",     "xact_start", "blocked",
-    "self",       "autovacuum_relname"};
+const std::vector<std::string> kActivityColumns = {"datname",
+                                                   "usename",
+                                                   "application_name",
+                                                   "backend_type",
+                                                   "state",
+                                                   "wait_event_type",
+                                                   "wait_event",
+                                                   "query_age",
+                                                   "state_age",
+                                                   "xact_age",
+                                                   "xact_start",
+                                                   "blocked",
+                                                   "self",
+                                                   "autovacuum_relname",
+                                                   "ssl",
+                                                   "ssl_version",
+                                                   "ssl_cipher"};
 
 }  // namespace
 
@@ -79,12 +92,13 @@ TEST(fold_largest_breaks_ties_by_byte_order_and_merges_a_client_named_other) {
 
 TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
   pgx::ResultSet a =
-      result(kActivityColumns, {{"postgres", "alice", "psql", "client backend", "active", "Lock", "relation",
-                                 "12.5", "-0.25", "40", "1700000000", "t", "f", nullptr},
-                                {nullptr, nullptr, nullptr, "checkpointer", nullptr, "Activity",
-                                 "CheckpointerMain", nullptr, nullptr, nullptr, nullptr, "f", "f", nullptr},
-                                {"postgres", "postgres", "", "autovacuum worker", "active", nullptr, nullptr,
-                                 "1", "1", "2", "1700000100", "f", "f", "t1"}});
+      result(kActivityColumns,
+             {{"postgres", "alice", "psql", "client backend", "active", "Lock", "relation", "12.5", "-0.25",
+               "40", "1700000000", "t", "f", nullptr, "t", "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+              {nullptr, nullptr, nullptr, "checkpointer", nullptr, "Activity", "CheckpointerMain", nullptr,
+               nullptr, nullptr, nullptr, "f", "f", nullptr, "f", nullptr, nullptr},
+              {"postgres", "postgres", "", "autovacuum worker", "active", nullptr, nullptr, "1", "1", "2",
+               "1700000100", "f", "f", "t1", "f", nullptr, nullptr}});
   pgx::ResultSet d = result({"datname"}, {{"postgres"}, {"template0"}, {"template1"}});
   collectors::Sessions s = collectors::make_sessions(a, d);
   CHECK_EQ(s.rows.size(), 3u);
@@ -99,6 +113,9 @@ TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
   CHECK_EQ(s.rows[1].state, "");
   CHECK(!s.rows[1].xact_age);
   CHECK_EQ(s.rows[2].autovacuum_relname, "t1");
+  CHECK(s.rows[0].ssl);
+  CHECK_EQ(s.rows[0].ssl_version, "TLSv1.3");
+  CHECK(!s.rows[1].ssl);
   CHECK_EQ(s.databases.size(), 3u);
   CHECK_EQ(s.databases[1], "template0");
   // A reader that disagrees with the SQL fails loudly.
@@ -114,13 +131,13 @@ TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
 TEST(activity_collector_aggregates_the_shared_sessions_without_sql) {
   pgx::ResultSet a =
       result(kActivityColumns, {{"db1", "u", "x", "client backend", "idle in transaction", "Client",
-                                 "ClientRead", "1", "1", "30", "1", "f", "f", nullptr},
+                                 "ClientRead", "1", "1", "30", "1", "f", "f", nullptr, "f", nullptr, nullptr},
                                 {"db1", "u", "x", "client backend", "idle in transaction", nullptr, nullptr,
-                                 "1", "1", "45.5", "1", "f", "f", nullptr},
+                                 "1", "1", "45.5", "1", "f", "f", nullptr, "f", nullptr, nullptr},
                                 {"db1", "u", "x", "autovacuum worker", "active", nullptr, nullptr, "1", "1",
-                                 "99", "1", "f", "f", nullptr},
+                                 "99", "1", "f", "f", nullptr, "f", nullptr, nullptr},
                                 {"db2", "u", "x", "client backend", "active", nullptr, nullptr, "1", "1",
-                                 nullptr, nullptr, "f", "f", nullptr}});
+                                 nullptr, nullptr, "f", "f", nullptr, "f", nullptr, nullptr}});
   pgx::ResultSet d = result({"datname"}, {{"db1"}, {"db2"}});
   collectors::Context ctx;
   ctx.sessions_cache->value = collectors::make_sessions(a, d);
