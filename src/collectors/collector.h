@@ -41,8 +41,6 @@ struct Context {
   // pg_class and pg_index as the per-table collectors need them, read the
   // first time one of the scrape asks (throws like query()).
   const RelationCatalog& relation_catalog() const;
-  // Its pg_index part alone.
-  const pgx::ResultSet& relation_indexes() const;
   std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
   // pg_stat_activity and the database names, read the first time a
   // collector of the scrape asks (throws like query()).

@@ -19,7 +19,11 @@ std::string relation_catalog_sql(int server_version) {
          "  c.relnamespace = 'pg_toast'::regnamespace AS toast, db.oid AS dboid, c.relfilenode,"
          "  CASE WHEN c.relkind IN ('p', 'I') THEN NULL"
          "    WHEN c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"
-         "    THEN pg_relation_filepath(c.oid) END AS path "
+         "    THEN pg_relation_filepath(c.oid) END AS path,"
+         // For the tables collector's autovacuum thresholds (float8: the exact
+         // float4 value, as the server computes with it).
+         "  CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 END AS reltuples,"
+         "  CASE WHEN c.relkind IN ('r', 'm') THEN array_to_string(c.reloptions, ',') END AS reloptions "
          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
          "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
          "'pgexporter')"
@@ -44,6 +48,8 @@ RelationCatalog::RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i)
       dboid_c(classes.require("dboid")),
       node_c(classes.require("relfilenode")),
       path_c(classes.require("path")),
+      tuples_c(classes.require("reltuples")),
+      options_c(classes.require("reloptions")),
       indrel_c(indexes.require("indrelid")),
       indexrel_c(indexes.require("indexrelid")),
       valid_c(indexes.require("valid")),
@@ -67,15 +73,12 @@ uint32_t RelationCatalog::oid(size_t r) const {
   return static_cast<uint32_t>(classes.number(r, oid_c).value_or(0));
 }
 
-const pgx::ResultSet& Context::relation_indexes() const {
-  if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
-  return *catalog->indexes;
-}
-
 const RelationCatalog& Context::relation_catalog() const {
   if (!catalog->value) {
-    const pgx::ResultSet& i = relation_indexes();
-    catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), i);
+    // Kept apart from `value` (which refers to it): a failure between the two
+    // reads leaves the first for the next collector to ask.
+    if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
+    catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), *catalog->indexes);
   }
   return *catalog->value;
 }

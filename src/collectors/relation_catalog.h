@@ -16,7 +16,8 @@ namespace collectors {
 
 // relation_catalog_sql() (versioned_sql.h) gives one row per relation: oid,
 // relkind, reltoastrelid, schemaname, relname, toast (in pg_toast), dboid,
-// relfilenode, path (NULL: base/<dboid>/<relfilenode>).
+// relfilenode, path (NULL: base/<dboid>/<relfilenode>), and for tables and
+// materialized views reltuples and reloptions (joined by commas).
 // One row per index: indrelid, indexrelid, valid, droppable (not enforcing
 // a primary key, unique or exclusion constraint).
 extern const char* const kRelationIndexSql;
@@ -25,7 +26,7 @@ struct RelationCatalog {
   pgx::ResultSet classes;
   const pgx::ResultSet& indexes;  // RelationCatalogCache::indexes
   // Columns of `classes`.
-  size_t oid_c, kind_c, toast_rel_c, schema_c, rel_c, toast_c, dboid_c, node_c, path_c;
+  size_t oid_c, kind_c, toast_rel_c, schema_c, rel_c, toast_c, dboid_c, node_c, path_c, tuples_c, options_c;
   // Columns of `indexes`.
   size_t indrel_c, indexrel_c, valid_c, droppable_c;
   std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
@@ -38,8 +39,7 @@ struct RelationCatalog {
   uint32_t oid(size_t r) const;
 };
 
-// Filled by the first collector of a scrape that needs it (Context); pg_index
-// alone by one that needs only that (tables).
+// Filled by the first collector of a scrape that needs it (Context).
 struct RelationCatalogCache {
   std::optional<pgx::ResultSet> indexes;
   std::optional<RelationCatalog> value;

@@ -4,8 +4,8 @@
 // Why not the two views: they each aggregate pg_index per table, and
 // postgres_exporter adds pg_table_size() and pg_indexes_size() per row, which
 // is seconds at 20,000 tables and waits on any table locked ACCESS EXCLUSIVE.
-// Here one query reads pg_class (names, TOAST table, autovacuum thresholds),
-// pg_index (which indexes belong to which table) is read once per scrape
+// Here pg_class (names, TOAST table, reltuples and storage parameters) and
+// pg_index (which indexes belong to which table) are read once per scrape
 // for all per-table collectors (relation_catalog.h), and the
 // statistics come from the server's C API, one lookup per relation
 // (pg/relation_stats.h) where the views make one pg_stat_get_* call per
@@ -24,18 +24,20 @@
 // autoanalyze (absent when never, unlike that crate's 0), and how close each
 // table is to its autovacuum / autoanalyze trigger, computed the way
 // autovacuum does (pg_class.reltuples, per-table storage parameters over the
-// server settings, the PG18 cap autovacuum_vacuum_max_threshold); 1 = the
-// trigger point. These are the two a PromQL query cannot compute.
+// server settings, the PG18 cap autovacuum_vacuum_max_threshold:
+// autovacuum_threshold.h); 1 = the trigger point. These are the two a PromQL
+// query cannot compute.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "collectors/autovacuum_threshold.h"
 #include "collectors/collector.h"
-#include "collectors/versioned_sql.h"
 
 namespace collectors {
 
@@ -43,63 +45,6 @@ namespace {
 
 constexpr auto C = prometheus::MetricType::Counter;
 constexpr auto G = prometheus::MetricType::Gauge;
-
-// A storage parameter from pg_class.reloptions as float8, or NULL when the
-// table does not set it (the values are validated numbers; no comma inside).
-std::string reloption(const char* name) {
-  return std::string("(regexp_match(o, '(?:^|,)") + name + "=([^,]+)'))[1]::float8";
-}
-
-}  // namespace
-
-std::string tables_sql(int server_version) {
-  const bool pg18 = server_version >= 180000;
-  // pg_stat_user_tables lists partitioned tables from PostgreSQL 14.
-  const char* relkinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
-  // MATERIALIZED: inlined, the settings would be looked up and parsed again
-  // for every table (half the query's time at 20,000 tables).
-  std::string sql =
-      "WITH av AS MATERIALIZED ("
-      "  SELECT extract(epoch FROM now())::float8 AS now,"
-      "    current_setting('autovacuum_vacuum_threshold')::float8 AS vt,"
-      "    current_setting('autovacuum_vacuum_scale_factor')::float8 AS vs,"
-      "    current_setting('autovacuum_analyze_threshold')::float8 AS at,"
-      "    current_setting('autovacuum_analyze_scale_factor')::float8 AS az";
-  if (pg18) sql += ", current_setting('autovacuum_vacuum_max_threshold')::float8 AS vm";
-  sql +=
-      ") "
-      "SELECT current_database() AS datname, n.nspname AS schemaname, c.relname, c.oid, c.reltoastrelid,"
-      "  av.now,"
-      // Autovacuum never processes partitioned tables: no thresholds for them,
-      // and pg_statio_user_tables has no row for them.
-      "  c.relkind = 'p' AS partitioned,"
-      "  CASE WHEN c.relkind <> 'p' THEN ";
-  const std::string vac = "coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0)";
-  sql += pg18 ? "CASE WHEN coalesce(ro.vm, av.vm) >= 0 THEN least(" + vac +
-                    ", coalesce(ro.vm, av.vm)) ELSE " + vac + " END"
-              : vac;
-  sql +=
-      " END AS vac_threshold,"
-      "  CASE WHEN c.relkind <> 'p' THEN"
-      "    coalesce(ro.at, av.at) + coalesce(ro.az, av.az) * greatest(c.reltuples, 0) END AS anl_threshold "
-      "FROM pg_class c"
-      "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-      "  CROSS JOIN av"
-      "  LEFT JOIN LATERAL (SELECT " +
-      reloption("autovacuum_vacuum_threshold") + " AS vt, " + reloption("autovacuum_vacuum_scale_factor") +
-      " AS vs, " + reloption("autovacuum_analyze_threshold") + " AS at, " +
-      reloption("autovacuum_analyze_scale_factor") + " AS az" +
-      (pg18 ? ", " + reloption("autovacuum_vacuum_max_threshold") + " AS vm" : std::string()) +
-      "    FROM array_to_string(c.reloptions, ',') AS o) ro ON c.reloptions IS NOT NULL"
-      "  WHERE c.relkind IN " +
-      relkinds +
-      " AND c.relpersistence <> 't'"
-      "    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgexporter')"
-      "    AND n.nspname !~ '^pg_toast'";
-  return sql;
-}
-
-namespace {
 
 // The families, in output order; each value is computed from the statistics
 // below (NaN = absent, as the views' NULL).
@@ -259,27 +204,43 @@ void emit_selection(const Context& ctx, size_t exported, metrics::Sink& out) {
   }
 }
 
+AutovacuumSettings read_autovacuum_settings(const pgx::ResultSet& rs) {
+  if (rs.rows() != 1) throw std::runtime_error("autovacuum settings query returned no row");
+  auto value = [&](const char* column) {
+    std::optional<double> v = rs.number(0, rs.require(column));
+    if (!v) throw std::runtime_error(std::string("autovacuum setting ") + column + " is not a number");
+    return *v;
+  };
+  AutovacuumSettings s;
+  s.vacuum_threshold = value("vacuum_threshold");
+  s.vacuum_scale_factor = value("vacuum_scale_factor");
+  s.analyze_threshold = value("analyze_threshold");
+  s.analyze_scale_factor = value("analyze_scale_factor");
+  if (rs.column("vacuum_max_threshold") >= 0) s.vacuum_max_threshold = value("vacuum_max_threshold");
+  return s;
+}
+
 void collect_tables(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(tables_sql(ctx.server_version).c_str());
-  const size_t oid_c = rs.require("oid");
+  const pgx::ResultSet settings_rs = ctx.query(autovacuum_settings_sql(ctx.server_version).c_str());
+  const AutovacuumSettings settings = read_autovacuum_settings(settings_rs);
+  const double now = settings_rs.number(0, settings_rs.require("now")).value_or(NAN);
+  const RelationCatalog& cat = ctx.relation_catalog();
+  const pgx::ResultSet& rs = cat.classes;
   // The rows of the tables the relations_* settings keep.
   const RelationSelection& selection = ctx.relation_selection();
   std::vector<size_t> rows;
   for (size_t r = 0; r < rs.rows(); r++) {
-    if (selection.keeps(static_cast<uint32_t>(rs.number(r, oid_c).value_or(0)))) rows.push_back(r);
+    if (cat.is_table(r) && selection.keeps(cat.oid(r))) rows.push_back(r);
   }
   emit_selection(ctx, rows.size(), out);
-  const IndexMap index_map(ctx.relation_indexes());
-  const size_t datname_c = rs.require("datname"), schema_c = rs.require("schemaname"),
-               relname_c = rs.require("relname"), toast_c = rs.require("reltoastrelid"),
-               now_c = rs.require("now"), part_c = rs.require("partitioned"),
-               vac_c = rs.require("vac_threshold"), anl_c = rs.require("anl_threshold");
+  const IndexMap index_map(cat.indexes);
+  const std::string_view datname = ctx.database;
 
   std::vector<metrics::Family> fams;
   // Labels are about as long as the three names plus the label syntax.
-  const size_t label_bytes = rs.rows() == 0 ? 0
-                                            : rs.text(0, datname_c).size() + rs.text(0, schema_c).size() +
-                                                  rs.text(0, relname_c).size() + 40;
+  const size_t label_bytes = rows.empty() ? 0
+                                          : datname.size() + rs.text(rows[0], cat.schema_c).size() +
+                                                rs.text(rows[0], cat.rel_c).size() + 40;
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
     fams.back().reserve(rows.size(), label_bytes);
@@ -296,8 +257,8 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     for (size_t i = first; i < last; i++) {
       const size_t r = rows[i];
       Layout l;
-      const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
-      const auto toast = static_cast<uint32_t>(rs.number(r, toast_c).value_or(0));
+      const uint32_t oid = cat.oid(r);
+      const auto toast = static_cast<uint32_t>(rs.number(r, cat.toast_rel_c).value_or(0));
       l.table = oids.size();
       oids.push_back(oid);
       l.indexes = oids.size();
@@ -317,8 +278,9 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
       const size_t r = rows[i];
       const Layout& l = layout[i - first];
       const pgx::RelationStats& t = st[l.table];
-      const bool partitioned = rs.number(r, part_c).value_or(0) != 0;
-      const double now = rs.number(r, now_c).value_or(NAN);
+      // Autovacuum never processes partitioned tables: no thresholds for them,
+      // and pg_statio_user_tables has no row for them.
+      const bool partitioned = rs.text(r, cat.kind_c) == "p";
       double v[kFieldCount];
       v[kSeqScan] = static_cast<double>(t.numscans);
       v[kSeqTupRead] = static_cast<double>(t.tuples_returned);
@@ -346,8 +308,12 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
       v[kAutoanalyzeAgo] = std::max(0.0, now - t.last_autoanalyze);
       if (std::isnan(t.last_autovacuum)) v[kAutovacuumAgo] = NAN;
       if (std::isnan(t.last_autoanalyze)) v[kAutoanalyzeAgo] = NAN;
-      v[kAutovacuumRatio] = ratio(static_cast<double>(t.dead_tuples), rs.number(r, vac_c));
-      v[kAutoanalyzeRatio] = ratio(static_cast<double>(t.mod_since_analyze), rs.number(r, anl_c));
+      v[kAutovacuumRatio] = v[kAutoanalyzeRatio] = NAN;
+      if (std::optional<double> tuples = rs.number(r, cat.tuples_c); tuples && !partitioned) {
+        const AutovacuumThresholds th = autovacuum_thresholds(settings, *tuples, rs.text(r, cat.options_c));
+        v[kAutovacuumRatio] = ratio(static_cast<double>(t.dead_tuples), th.vacuum);
+        v[kAutoanalyzeRatio] = ratio(static_cast<double>(t.mod_since_analyze), th.analyze);
+      }
       v[kHeapRead] = partitioned ? NAN : static_cast<double>(t.blocks_fetched - t.blocks_hit);
       v[kHeapHit] = partitioned ? NAN : static_cast<double>(t.blocks_hit);
       v[kIdxRead] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
@@ -367,9 +333,8 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
                                            [](const pgx::RelationStats& s) { return s.blocks_hit; })
                                 : NAN;
 
-      const metrics::LabelSet labels{{"datname", rs.text(r, datname_c)},
-                                     {"schemaname", rs.text(r, schema_c)},
-                                     {"relname", rs.text(r, relname_c)}};
+      const metrics::LabelSet labels{
+          {"datname", datname}, {"schemaname", rs.text(r, cat.schema_c)}, {"relname", rs.text(r, cat.rel_c)}};
       for (int k = 0; k < kFieldCount; k++) {
         if (!std::isnan(v[k])) fams[k].add(labels, v[k]);
       }

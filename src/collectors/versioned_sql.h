@@ -29,8 +29,6 @@ std::string wal_receiver_sql(int server_version);
 
 // io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.
 std::string io_sql(int server_version);
-// tables.cpp: the user tables with their TOAST table and autovacuum thresholds.
-std::string tables_sql(int server_version);
 // relation_catalog.cpp: the relations of the per-table collectors, their files.
 std::string relation_catalog_sql(int server_version);
 // vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.

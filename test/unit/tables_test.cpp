@@ -1,7 +1,9 @@
 // The version-dependent SQL of the tables and relation_sizes collectors, for
-// every supported server version (only one of them runs in CI).
+// every supported server version (only one of them runs in CI), and the
+// autovacuum thresholds the tables collector computes.
 #include <string>
 
+#include "collectors/autovacuum_threshold.h"
 #include "collectors/relation_filter.h"
 #include "collectors/versioned_sql.h"
 #include "unit.h"
@@ -14,44 +16,50 @@ const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000};
 
 }  // namespace
 
-TEST(tables_sql_partitioned_tables_from_14) {
-  // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 on.
-  CHECK(has(collectors::tables_sql(130000), "c.relkind IN ('r', 'm') "));
-  CHECK(!has(collectors::tables_sql(130000), "'p')"));
-  for (int v : {140000, 150000, 160000, 170000, 180000}) {
-    CHECK(has(collectors::tables_sql(v), "c.relkind IN ('r', 'm', 'p') "));
-  }
-}
-
-TEST(tables_sql_vacuum_max_threshold_from_18) {
+TEST(autovacuum_settings_sql_max_threshold_from_18) {
   for (int v : {130000, 140000, 150000, 160000, 170000}) {
-    CHECK(!has(collectors::tables_sql(v), "max_threshold"));
+    CHECK(!has(collectors::autovacuum_settings_sql(v), "max_threshold"));
   }
-  const std::string s = collectors::tables_sql(180000);
-  CHECK(has(s, "current_setting('autovacuum_vacuum_max_threshold')"));
-  CHECK(has(s, "autovacuum_vacuum_max_threshold=([^,]+)"));
-  CHECK(has(s,
-            "least(coalesce(ro.vt, av.vt) + coalesce(ro.vs, av.vs) * greatest(c.reltuples, 0), "
-            "coalesce(ro.vm, av.vm))"));
+  CHECK(has(collectors::autovacuum_settings_sql(180000),
+            "current_setting('autovacuum_vacuum_max_threshold')::float8 AS vacuum_max_threshold"));
 }
 
-TEST(tables_sql_same_columns_everywhere) {
-  // Every version yields the columns the collector reads; statistics come
-  // from the C API, so no pg_stat_get_* call, no size function, no view: the
-  // collector locks no user relation.
-  for (int v : kVersions) {
-    const std::string s = collectors::tables_sql(v);
-    for (const char* c : {" AS datname,", " AS schemaname,", "c.relname,", "c.oid,", "c.reltoastrelid,",
-                          " AS now,", " AS partitioned,", " AS vac_threshold,", " AS anl_threshold "}) {
-      CHECK(has(s, c));
-    }
-    CHECK(!has(s, "pg_stat_get_"));
-    CHECK(!has(s, "_size("));
-    CHECK(!has(s, "pg_stat_user_tables"));
-    CHECK(!has(s, "pg_statio_"));
-    CHECK(has(s, "'pgexporter'"));
-    CHECK(has(s, "relpersistence <> 't'"));
-  }
+TEST(reloption_number_reads_one_parameter) {
+  const char* opts = "fillfactor=70,autovacuum_vacuum_threshold=100,autovacuum_vacuum_scale_factor=0.05";
+  CHECK_EQ(collectors::reloption_number(opts, "autovacuum_vacuum_threshold").value_or(-1), 100.0);
+  CHECK_EQ(collectors::reloption_number(opts, "autovacuum_vacuum_scale_factor").value_or(-1), 0.05);
+  CHECK_EQ(collectors::reloption_number(opts, "fillfactor").value_or(-1), 70.0);
+  // A name that is a prefix of another, or a suffix, is not that one.
+  CHECK(!collectors::reloption_number(opts, "autovacuum_vacuum").has_value());
+  CHECK(!collectors::reloption_number(opts, "threshold").has_value());
+  CHECK(!collectors::reloption_number("", "fillfactor").has_value());
+  CHECK(!collectors::reloption_number("vacuum_index_cleanup=auto", "vacuum_index_cleanup").has_value());
+}
+
+TEST(autovacuum_thresholds_as_autovacuum_computes_them) {
+  collectors::AutovacuumSettings server;  // 50 + 0.2 x, 50 + 0.1 x
+  auto t = collectors::autovacuum_thresholds(server, 1000, "");
+  CHECK_EQ(t.vacuum, 250.0);
+  CHECK_EQ(t.analyze, 150.0);
+  // Never analyzed (reltuples -1 since PostgreSQL 14): counts as 0 rows.
+  t = collectors::autovacuum_thresholds(server, -1, "");
+  CHECK_EQ(t.vacuum, 50.0);
+  // Table parameters win over the server's, each on its own.
+  t = collectors::autovacuum_thresholds(server, 1000,
+                                        "autovacuum_vacuum_scale_factor=0.01,autovacuum_analyze_threshold=5");
+  CHECK_EQ(t.vacuum, 60.0);
+  CHECK_EQ(t.analyze, 105.0);
+  // PostgreSQL 18's cap, from the server or the table; -1 disables it.
+  server.vacuum_max_threshold = 100000000;
+  CHECK_EQ(collectors::autovacuum_thresholds(server, 1e9, "").vacuum, 100000000.0);
+  CHECK_EQ(collectors::autovacuum_thresholds(server, 1e9, "autovacuum_vacuum_max_threshold=1000").vacuum,
+           1000.0);
+  CHECK_EQ(collectors::autovacuum_thresholds(server, 1e9, "autovacuum_vacuum_max_threshold=-1").vacuum,
+           50 + 0.2 * 1e9);
+  // Without the setting (before 18) a table's own cap is ignored, as then.
+  server.vacuum_max_threshold.reset();
+  CHECK_EQ(collectors::autovacuum_thresholds(server, 1e9, "autovacuum_vacuum_max_threshold=1000").vacuum,
+           50 + 0.2 * 1e9);
 }
 
 TEST(relation_catalog_sql_opens_no_relation) {
@@ -64,6 +72,8 @@ TEST(relation_catalog_sql_opens_no_relation) {
     CHECK(!has(s, "pg_relation_size"));
     CHECK(!has(s, "pg_indexes_size"));
     CHECK(!has(s, "pg_total_relation_size"));
+    // reltuples as float8: the float4 value exactly, as the server computes with it.
+    CHECK(has(s, "c.reltuples::float8 END AS reltuples"));
     // The default tablespace's paths are built from relfilenode; only other
     // tablespaces ask pg_relation_filepath().
     CHECK(has(s, "c.reltablespace <> 0 OR db.dattablespace <> 1663 OR c.relfilenode = 0"));
@@ -78,7 +88,6 @@ TEST(relation_filter_sql) {
   CHECK(!none.active());
   for (int v : kVersions) {
     CHECK(collectors::relation_selection_sql(none, v).empty());
-    CHECK(!has(collectors::tables_sql(v), "rel_selection"));
     CHECK(!has(collectors::relation_catalog_sql(v), "rel_selection"));
   }
   CHECK_EQ(collectors::sql_literal("a'b\\c"), "E'a''b\\\\c'");
