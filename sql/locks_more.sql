@@ -1,6 +1,6 @@
 -- The locks collector beyond pg_locks_count (covered in collectors.sql):
 -- locks by type, blocked sessions, the longest lock wait. A real wait needs a
--- second session: t/006_sessions_locks.pl.
+-- second session: t/012_sessions_locks.pl.
 SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['locks']);
 

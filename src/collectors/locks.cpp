@@ -10,68 +10,95 @@
 // blocked by another's lock, and the longest current lock wait. That wait
 // comes from pg_locks.waitstart, which exists from PG 14: on 13 the family is
 // absent (unknown), never a made-up 0. waitstart is set a moment after the wait
-// begins (NULL meanwhile), so such waits are not counted yet. Blocked
-// sessions come from the scrape's shared read of pg_stat_activity (sessions.h).
+// begins (NULL meanwhile), so such waits are not counted yet. pg_locks is
+// read once per scrape for all of them (three reads before: each takes every
+// lock-manager partition lock, which the sessions of a busy server wait on).
+// Blocked sessions come from the scrape's shared read of pg_stat_activity
+// (sessions.h).
+#include <algorithm>
+#include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "collectors/collector.h"
 #include "collectors/versioned_sql.h"
 
 namespace collectors {
 
-std::string lock_types_sql(int server_version) {
-  std::string types =
-      "('relation'), ('extend'), ('frozenid'), ('page'), ('tuple'), ('transactionid'), ('virtualxid'), "
-      "('spectoken'), ('object'), ('userlock'), ('advisory')";
-  if (server_version >= 160000) types += ", ('applytransaction')";
-  return "SELECT coalesce(t.locktype, l.locktype) AS locktype, "
-         "CASE WHEN coalesce(t.granted, l.granted) THEN 'true' ELSE 'false' END AS granted, "
-         "coalesce(l.count, 0) AS count "
-         "FROM ((VALUES " +
-         types +
-         ") AS k(locktype) CROSS JOIN (VALUES (true), (false)) AS g(granted)) t "
-         "FULL JOIN (SELECT locktype, granted, count(*) AS count FROM pg_locks "
-         "  WHERE locktype IS NOT NULL AND granted IS NOT NULL GROUP BY locktype, granted) l "
-         "  ON l.locktype = t.locktype AND l.granted = t.granted "
-         "ORDER BY 1, 2";
+std::vector<std::string> lock_types(int server_version) {
+  std::vector<std::string> types = {"relation", "extend",        "frozenid",   "page",
+                                    "tuple",    "transactionid", "virtualxid", "spectoken",
+                                    "object",   "userlock",      "advisory"};
+  if (server_version >= 160000) types.emplace_back("applytransaction");
+  return types;
+}
+
+std::string locks_sql(int server_version) {
+  // One read of pg_locks (it takes every lock-manager partition lock) grouped
+  // finely enough for all three families, which are summed here.
+  std::string sql = "SELECT d.datname, lower(l.mode) AS mode, l.locktype, l.granted, count(*) AS count";
+  if (server_version >= 140000) {
+    sql +=
+        ", max(greatest(0, extract(epoch FROM now() - l.waitstart))) FILTER (WHERE NOT l.granted) AS "
+        "longest_wait";
+  }
+  return sql + " FROM pg_locks l LEFT JOIN pg_database d ON d.oid = l.database GROUP BY 1, 2, 3, 4";
 }
 
 namespace {
 
-constexpr auto G = prometheus::MetricType::Gauge;
-
-// pg_locks.waitstart exists from PostgreSQL 14.
-constexpr const char* kLongestWaitSql =
-    "SELECT coalesce(max(greatest(0, extract(epoch FROM now() - waitstart))), 0) AS longest_wait "
-    "FROM pg_locks WHERE NOT granted AND waitstart IS NOT NULL";
-
-constexpr const char* kSql =
-    "SELECT d.datname, m.mode, coalesce(l.count, 0) AS count "
-    "FROM pg_database d "
-    "CROSS JOIN (VALUES ('accesssharelock'), ('rowsharelock'), ('rowexclusivelock'), "
-    "  ('shareupdateexclusivelock'), ('sharelock'), ('sharerowexclusivelock'), ('exclusivelock'), "
-    "  ('accessexclusivelock'), ('sireadlock')) AS m(mode) "
-    "LEFT JOIN (SELECT database, lower(mode) AS mode, count(*) AS count FROM pg_locks "
-    "  WHERE database IS NOT NULL GROUP BY database, lower(mode)) l "
-    "  ON l.database = d.oid AND l.mode = m.mode "
-    "ORDER BY d.datname, m.mode";
+constexpr const char* kModes[] = {
+    "accesssharelock", "rowsharelock",          "rowexclusivelock", "shareupdateexclusivelock",
+    "sharelock",       "sharerowexclusivelock", "exclusivelock",    "accessexclusivelock",
+    "sireadlock"};
 
 void collect_locks(const Context& ctx, metrics::Sink& out) {
-  pgx::ResultSet rs = ctx.query(kSql);
-  emit_rows(rs, out, {"datname", "mode"},
-            {{"count", "pg_locks_count", G, "Locks held, by database and lock mode."}});
-  emit_rows(ctx.query(lock_types_sql(ctx.server_version).c_str()), out, {"locktype", "granted"},
-            {{"count", "pg_locks_by_type", G,
-              "Locks in the whole cluster by lock type, granted (true) or awaited (false)."}});
+  const pgx::ResultSet rs = ctx.query(locks_sql(ctx.server_version).c_str());
+  const size_t datname_c = rs.require("datname"), mode_c = rs.require("mode"),
+               type_c = rs.require("locktype"), granted_c = rs.require("granted"),
+               count_c = rs.require("count");
+  const int wait_c = rs.column("longest_wait");
+  const Sessions& sessions = ctx.sessions();
+
+  std::map<std::pair<std::string, std::string>, double> by_mode;
+  for (const std::string& db : sessions.databases) {
+    for (const char* mode : kModes) by_mode[{db, mode}] = 0;
+  }
+  std::map<std::pair<std::string, bool>, double> by_type;
+  for (const std::string& type : lock_types(ctx.server_version)) {
+    by_type[{type, false}] = 0;
+    by_type[{type, true}] = 0;
+  }
+  double longest_wait = 0;
+  for (size_t r = 0; r < rs.rows(); r++) {
+    const double n = rs.number(r, count_c).value_or(0);
+    // Shared catalogs and non-relation locks belong to no database.
+    auto it = by_mode.find({std::string(rs.text(r, datname_c)), std::string(rs.text(r, mode_c))});
+    if (it != by_mode.end()) it->second += n;
+    if (!rs.is_null(r, type_c) && !rs.is_null(r, granted_c)) {
+      by_type[{std::string(rs.text(r, type_c)), rs.number(r, granted_c).value_or(0) != 0}] += n;
+    }
+    if (wait_c >= 0)
+      longest_wait = std::max(longest_wait, rs.number(r, static_cast<size_t>(wait_c)).value_or(0));
+  }
+
+  metrics::Family count = out.gauge("pg_locks_count", "Locks held, by database and lock mode.");
+  for (const auto& [key, n] : by_mode) count.add({{"datname", key.first}, {"mode", key.second}}, n);
+  metrics::Family types = out.gauge(
+      "pg_locks_by_type", "Locks in the whole cluster by lock type, granted (true) or awaited (false).");
+  for (const auto& [key, n] : by_type) {
+    types.add({{"locktype", key.first}, {"granted", key.second ? "true" : "false"}}, n);
+  }
   double blocked = 0;
-  for (const Session& session : ctx.sessions().rows) blocked += session.blocked ? 1 : 0;
+  for (const Session& session : sessions.rows) blocked += session.blocked ? 1 : 0;
   out.gauge("pg_locks_blocked_sessions",
             "Sessions waiting for a heavyweight lock that another session holds or awaits first.")
       .add(blocked);
-  if (ctx.server_version >= 140000) {
-    emit_rows(ctx.query(kLongestWaitSql), out, {},
-              {{"longest_wait", "pg_locks_longest_wait_seconds", G,
-                "How long the longest current lock wait has lasted, in seconds (0 when none; PG 14+)."}});
+  if (wait_c >= 0) {
+    out.gauge("pg_locks_longest_wait_seconds",
+              "How long the longest current lock wait has lasted, in seconds (0 when none; PG 14+).")
+        .add(longest_wait);
   }
 }
 

@@ -33,8 +33,10 @@ std::string io_sql(int server_version);
 std::string relation_catalog_sql(int server_version);
 // vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
 std::string vacuum_progress_sql(int server_version);
-// locks.cpp: the lock types of each version.
-std::string lock_types_sql(int server_version);
+// locks.cpp: the lock types of each version; pg_locks grouped once, with
+// the longest wait from 14 (pg_locks.waitstart).
+std::vector<std::string> lock_types(int server_version);
+std::string locks_sql(int server_version);
 // An extension version ("1.10") as major * 100 + minor (110); -1 if unparsable.
 int parse_extension_version(std::string_view text);
 

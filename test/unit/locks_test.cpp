@@ -1,4 +1,5 @@
 // Version-dependent SQL of the locks collector, for every supported version.
+#include <algorithm>
 #include <string>
 
 #include "collectors/versioned_sql.h"
@@ -8,12 +9,28 @@ namespace {
 bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 }  // namespace
 
-TEST(lock_types_sql_by_version) {
+TEST(lock_types_by_version) {
   for (int v : {130000, 140000, 150000}) {
-    std::string sql = collectors::lock_types_sql(v);
-    CHECK(has(sql, "('frozenid')"));
-    CHECK(has(sql, "('advisory')"));
-    CHECK(!has(sql, "applytransaction"));
+    const auto types = collectors::lock_types(v);
+    CHECK_EQ(types.size(), 11u);
+    CHECK(std::find(types.begin(), types.end(), "frozenid") != types.end());
+    CHECK(std::find(types.begin(), types.end(), "applytransaction") == types.end());
   }
-  for (int v : {160000, 170000, 180000}) CHECK(has(collectors::lock_types_sql(v), "('applytransaction')"));
+  for (int v : {160000, 170000, 180000}) {
+    const auto types = collectors::lock_types(v);
+    CHECK(std::find(types.begin(), types.end(), "applytransaction") != types.end());
+  }
+}
+
+TEST(locks_sql_reads_pg_locks_once_and_waitstart_from_14) {
+  const std::string v13 = collectors::locks_sql(130000);
+  CHECK(!has(v13, "waitstart"));
+  for (int v : {140000, 150000, 160000, 170000, 180000})
+    CHECK(has(collectors::locks_sql(v), "now() - l.waitstart"));
+  for (int v : {130000, 140000, 180000}) {
+    const std::string sql = collectors::locks_sql(v);
+    const size_t first = sql.find("pg_locks");
+    CHECK(first != std::string::npos);
+    CHECK_EQ(sql.find("pg_locks", first + 1), std::string::npos);
+  }
 }
