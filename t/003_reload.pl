@@ -11,11 +11,28 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(sleep);
 
+# Scrapes until `metric` has the value `want` (a reload takes effect at the
+# worker's next wake-up), for at most 10 s; returns the last samples and value.
+my $port;
+sub scrape_until
+{
+	my ($metric, $want) = @_;
+	my ($samples, $value);
+	for (1 .. 50)
+	{
+		($samples) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+		$value = sample($samples, $metric);
+		last if defined $value && $value == $want;
+		sleep 0.2;
+	}
+	return ($samples, $value);
+}
+
 # Start with the port taken by someone else.
 my $busy_port = PostgreSQL::Test::Cluster::get_free_port();
 my $squatter = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $busy_port, Listen => 5, ReuseAddr => 1)
   or die "cannot bind test port: $!";
-my ($node, $port) = new_exporter_node('reload', no_start => 1);
+(my $node, $port) = new_exporter_node('reload', no_start => 1);
 $node->append_conf('postgresql.conf', "pg_exporter.port = $busy_port\n");
 $node->start;
 my $pid = wait_for_worker($node);
@@ -43,14 +60,7 @@ is(sample($s, 'pg_settings_transaction_read_only'), 0, 'nor are its transactions
 is(sample($s, 'pg_settings_lock_timeout_seconds'), 0, "the server's lock_timeout, not the worker's");
 $node->safe_psql('postgres', "ALTER SYSTEM SET lock_timeout = '7s'");
 $node->reload;
-my $lock_timeout;
-for (1 .. 50)
-{
-	($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
-	$lock_timeout = sample($s, 'pg_settings_lock_timeout_seconds');
-	last if $lock_timeout == 7;
-	sleep 0.2;
-}
+($s, my $lock_timeout) = scrape_until('pg_settings_lock_timeout_seconds', 7);
 is($lock_timeout, 7, 'a reloaded lock_timeout is exported');
 is(sample($s, 'pg_settings_default_transaction_read_only'), 0, 'still not read-only after the reload');
 $node->safe_psql('postgres', 'ALTER SYSTEM RESET lock_timeout');
@@ -107,14 +117,7 @@ $node->append_conf('postgresql.conf', "pg_exporter.statement_timeout = '5s'\n");
 $node->safe_psql('postgres', 'CREATE TABLE reload_a (id int); CREATE TABLE reload_b (id int)');
 $node->append_conf('postgresql.conf', "pg_exporter.relations_include = '^public\\.reload_a\$'\n");
 $node->reload;
-my $exported;
-for (1 .. 50)
-{
-	($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
-	$exported = sample($s, 'pg_exporter_relations_exported');
-	last if defined $exported && $exported == 1;
-	sleep 0.2;
-}
+($s, my $exported) = scrape_until('pg_exporter_relations_exported', 1);
 is($exported, 1, 'after reload only the included table has per-table series');
 ok(defined sample($s, 'pg_stat_user_tables_seq_scan', qr/relname="reload_a"/), 'reload_a exported');
 ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', qr/relname="reload_b"/), 'reload_b left out');

@@ -12,6 +12,8 @@ namespace collectors {
 // pg_blocking_pids() takes every lock-manager partition lock, so it runs only
 // for sessions already waiting on a heavyweight lock (CASE guards it; AND
 // gives no evaluation-order guarantee).
+namespace {
+
 const char* const kSessionsSql =
     "SELECT d.datname, u.rolname AS usename, s.application_name, s.backend_type, s.state, s.wait_event_type, "
     "s.wait_event, "
@@ -34,8 +36,6 @@ const char* const kSessionsSql =
 
 // name sorts in byte order (collation "C").
 const char* const kDatabasesSql = "SELECT datname FROM pg_database ORDER BY datname";
-
-namespace {
 
 // A timestamp after the scrape's transaction start gives a negative age: 0.
 std::optional<double> age(const pgx::ResultSet& rs, size_t r, size_t c) {

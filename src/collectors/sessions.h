@@ -48,8 +48,6 @@ struct SessionsCache {
 
 // Builds Sessions from the two reads (throws on a missing column).
 Sessions make_sessions(const pgx::ResultSet& activity, const pgx::ResultSet& databases);
-extern const char* const kSessionsSql;
-extern const char* const kDatabasesSql;
 
 // Groups labelled by client-controlled text (application or user name) keep
 // the `keep` largest; the rest fold into one group whose every label is
