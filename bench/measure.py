@@ -2,11 +2,15 @@
 """Measurement helpers for bench/scale.sh (standard library only).
 
 Subcommands (each prints one JSON object on stdout):
-  scrape     N sequential scrapes with curl: time_total of each, samples and
-             bytes of the last body, CPU (utime+stime) of the exporter process
-             and of the whole PostgreSQL cluster (postmaster, its live children
-             and the children it reaped) over the N scrapes, peak RSS.
-  concurrent rounds of K simultaneous scrapes, one round per interval.
+  scrape     N sequential scrapes with curl, the body discarded: time_total
+             of each, CPU (utime+stime) of the exporter process and of the
+             whole PostgreSQL cluster (postmaster, its live children and the
+             children it reaped) over the N scrapes, peak RSS; then a few
+             untimed scrapes saved to a file for samples, bytes and
+             pg_exporter's self-metrics.
+  concurrent rounds of K simultaneous scrapes, one round per interval, the
+             bodies discarded; scrapes the worker executed from
+             pgexporter.worker_status().
   capture    the statements a scrape runs, from auto_explain NOTICEs.
   replay     runs captured statements from psql, reports the time per pass.
   report     renders the markdown report from the collected JSON lines.
@@ -144,6 +148,17 @@ def curl(url, max_time, out):
     return float(parts[0]), int(parts[1]), int(float(parts[2])), r.returncode
 
 
+def scrapes_total(psql):
+    """pg_exporter's scrape counter, from SQL: reading it over HTTP would be a
+    scrape itself."""
+    r = subprocess.run(psql.split() + ["-X", "-At", "-c", "SELECT scrapes_total FROM pgexporter.worker_status()"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True, timeout=60)
+    try:
+        return int(r.stdout.strip())
+    except ValueError:
+        return None
+
+
 def body_samples(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -154,7 +169,6 @@ def body_samples(path):
 
 DUR_RE = re.compile(rb'^pg_exporter_collector_duration_seconds\{collector="([^"]+)"\} (\S+)$', re.M)
 LAST_RE = re.compile(rb"^pg_exporter_last_scrape_duration_seconds (\S+)$", re.M)
-SCRAPES_RE = re.compile(rb"^pg_exporter_scrapes_total (\S+)$", re.M)
 
 
 def cmd_scrape(a):
@@ -170,23 +184,16 @@ def cmd_scrape(a):
     sampler.start()
     times, failures, durations, last_durs, trace = [], 0, {}, [], []
     code = size = 0
+    # The timed scrapes discard the body, as a scraper that parses it in
+    # memory would: curl writing 60 MB to a file cost about 80 ms per scrape,
+    # the client's time and not the exporter's.
     for i in range(a.n):
         if a.deadline and time.time() > a.deadline:
             break
-        t, code, size, rc = curl(a.url, a.max_time, body)
+        t, code, size, rc = curl(a.url, a.max_time, os.devnull)
         if code != 200 or rc != 0:
             failures += 1
         times.append(t)
-        if a.pg_exporter and code == 200:
-            # Only the exporter's own lines: a regex over the whole body is a
-            # C loop, cheap next to the scrape itself.
-            with open(body, "rb") as f:
-                data = f.read()
-            for m in DUR_RE.finditer(data):
-                durations.setdefault(m.group(1).decode(), []).append(float(m.group(2)))
-            m = LAST_RE.search(data)
-            if m:
-                last_durs.append(float(m.group(1)))
         if a.trace_every and ((i + 1) % a.trace_every == 0 or i == 0):
             s = proc_status(pid) or {}
             trace.append({"scrape": i + 1, "rss": s.get("VmRSS"), "anon": s.get("RssAnon")})
@@ -202,8 +209,21 @@ def cmd_scrape(a):
     done = len(times)
     res = {"n": done, "failures": failures, "wall": wall, "times": times,
            "median": median(times), "p95": p95(times), "last_code": code}
-    if os.path.exists(body) and code == 200:
-        res["samples"], res["bytes"], _ = body_samples(body)
+    # Untimed scrapes saved to a file, after the CPU and RSS readings: the
+    # samples and bytes, and (pg_exporter) its collectors' own durations.
+    for _ in range(a.saved if done else 0):
+        if a.deadline and time.time() > a.deadline:
+            break
+        _, scode, _, src = curl(a.url, a.max_time, body)
+        if scode != 200 or src != 0:
+            continue
+        res["samples"], res["bytes"], data = body_samples(body)
+        if a.pg_exporter:
+            for m in DUR_RE.finditer(data):
+                durations.setdefault(m.group(1).decode(), []).append(float(m.group(2)))
+            m = LAST_RE.search(data)
+            if m:
+                last_durs.append(float(m.group(1)))
         if a.keep_body:
             os.replace(body, a.keep_body)
     if cpu0 is not None and cpu1 is not None and done:
@@ -237,8 +257,9 @@ def cmd_concurrent(a):
     pid = a.pid
     cpu0 = proc_cpu(pid)
     cl0, _ = cluster_cpu(a.postmaster) if a.postmaster else (None, {})
-    times, failures, executed = [], 0, set()
+    times, failures = [], 0
     round_max = []
+    scrapes0 = scrapes_total(a.psql)
     t0 = time.monotonic()
     rounds = 0
     for r in range(a.rounds):
@@ -251,7 +272,7 @@ def cmd_concurrent(a):
         results = [None] * a.clients
 
         def one(k):
-            results[k] = curl(a.url, a.max_time, os.path.join(a.tmp, "cbody%d" % k))
+            results[k] = curl(a.url, a.max_time, os.devnull)
 
         th = [threading.Thread(target=one, args=(k,)) for k in range(a.clients)]
         for t in th:
@@ -265,18 +286,14 @@ def cmd_concurrent(a):
             times.append(t)
             if code != 200 or rc != 0:
                 failures += 1
-                continue
-            with open(os.path.join(a.tmp, "cbody%d" % k), "rb") as f:
-                m = SCRAPES_RE.search(f.read())
-            if m:
-                executed.add(float(m.group(1)))
         round_max.append(max(rt))
     cpu1 = proc_cpu(pid)
     cl1, _ = cluster_cpu(a.postmaster) if a.postmaster else (None, {})
+    scrapes1 = scrapes_total(a.psql)
     res = {"rounds": rounds, "clients": a.clients, "interval": a.interval, "failures": failures,
            "median": median(times), "p95": p95(times), "max": max(times) if times else None,
            "round_max_median": median(round_max),
-           "executed": len(executed),
+           "executed": scrapes1 - scrapes0 if scrapes0 is not None and scrapes1 is not None else None,
            "cpu_per_round": (cpu1 - cpu0) / rounds if rounds else None,
            "cluster_cpu_per_round": (cl1 - cl0) / rounds if rounds and cl0 is not None else None}
     print(json.dumps(res))
@@ -413,11 +430,13 @@ def cmd_report(a):
       % ("; its pg_stat_statements query selects total_time, min_time, ..., which PostgreSQL 13+ renamed "
          "*_exec_time: the bench fixed that in its copy" if meta.get("fixed_pss") else ""))
     w("")
-    w("Scrape time: curl time_total over loopback. CPU: utime+stime from /proc over the run, divided by the "
+    w("Scrape time: curl time_total over loopback, the body discarded (`-o /dev/null`, for both exporters); "
+      "samples, bytes and pg_exporter's collector durations come from %s untimed scrapes saved to a file "
+      "afterwards. CPU: utime+stime from /proc over the run, divided by the timed "
       "scrapes. *PostgreSQL CPU* is the whole cluster (postmaster, its live children and those it reaped), "
       "so it includes the pg_exporter worker, postgres_exporter's backend and a little background work. "
       "pg_exporter's RSS is the worker backend's: VmHWM includes the shared buffers it touched, RssAnon is "
-      "its private memory.")
+      "its private memory." % meta.get("saved", "separate"))
     sizes = [r for r in recs if r.get("kind") == "size"]
     for s in sizes:
         pge, ped, peq = s.get("pge", {}), s.get("pe_default") or {}, s.get("pe_queries") or {}
@@ -498,11 +517,13 @@ def cmd_report(a):
                 fmt_mib(pge.get("rss_after")), fmt_mib(pge.get("anon_after"))))
         for c in s.get("concurrent", []):
             w("- %d scrapers at once, a round every %gs, %d rounds, pg_exporter.cache_ttl = %s: "
-              "%d scrapes executed by the worker for %d requests; client time median %s ms, p95 %s ms, "
-              "max %s ms (%s the single-scraper median); worker CPU per round %s ms; failures %d." % (
-                  c["clients"], c["interval"], c["rounds"], c["ttl"], c["executed"], c["rounds"] * c["clients"],
+              "%s scrapes executed by the worker for %d requests; client time median %s ms, p95 %s ms, "
+              "max %s ms (%s the single-scraper median, %s the worker's own scrape time); worker CPU per "
+              "round %s ms; failures %d." % (
+                  c["clients"], c["interval"], c["rounds"], c["ttl"],
+                  "?" if c.get("executed") is None else c["executed"], c["rounds"] * c["clients"],
                   fmt_ms(c["median"]), fmt_ms(c["p95"]), fmt_ms(c["max"]), ratio(c["max"], pge.get("median")),
-                  fmt_ms(c["cpu_per_round"]), c["failures"]))
+                  ratio(c["max"], pge.get("own_duration_median")), fmt_ms(c["cpu_per_round"]), c["failures"]))
         lk = s.get("leak")
         if lk and lk.get("trace"):
             tr = lk["trace"]
@@ -565,6 +586,7 @@ def main():
     s.add_argument("--sample-interval", type=float, default=0.02)
     s.add_argument("--trace-every", type=int, default=0)
     s.add_argument("--keep-body")
+    s.add_argument("--saved", type=int, default=1, help="untimed scrapes saved for samples and self-metrics")
     c = sub.add_parser("concurrent")
     c.add_argument("--url", required=True)
     c.add_argument("--pid", type=int, required=True)
@@ -575,6 +597,7 @@ def main():
     c.add_argument("--max-time", type=float, default=60)
     c.add_argument("--deadline", type=float, default=0)
     c.add_argument("--tmp", required=True)
+    c.add_argument("--psql", required=True, help="psql command line (connection options)")
     k = sub.add_parser("capture")
     k.add_argument("--notices", required=True)
     r = sub.add_parser("replay")

@@ -34,7 +34,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-scrapes=20 conns=0 leak=200 rounds=10 out="" limit=1800 max_time=60 skip_pe=0 budget=120
+# saved: untimed scrapes per exporter and mode saved to a file (samples,
+# bytes, self-metrics); the timed ones discard the body.
+saved=3 scrapes=20 conns=0 leak=200 rounds=10 out="" limit=1800 max_time=60 skip_pe=0 budget=120
 orig_args=("$@")
 while getopts "n:c:l:r:o:t:m:b:Ph" opt; do
   case $opt in
@@ -201,7 +203,7 @@ for l in open("/proc/cpuinfo"):
 mem = int(open("/proc/meminfo").readline().split()[1]) / 1024 / 1024
 json.dump({"kind": "meta", "date": "$(date -u '+%Y-%m-%d %H:%M UTC')", "kernel": "Linux " + platform.release(),
            "cpus": os.cpu_count(), "cpu_model": cpu, "mem_gib": round(mem), "pg_version": "$pg_version",
-           "pe_version": "$pe_version", "connections": $conns, "scrapes": $scrapes,
+           "pe_version": "$pe_version", "connections": $conns, "scrapes": $scrapes, "saved": $saved,
            "command": "${BENCH_COMMAND:-bench/scale.sh ${orig_args[*]}}"}, open(sys.argv[1], "a"))
 open(sys.argv[1], "a").write("\n")
 PY
@@ -286,7 +288,7 @@ scrape() {  # name url pid [extra measure.py args]
   local name=$1 url=$2 pid=$3; shift 3
   curl -s --max-time "$max_time" -o /dev/null "$url" || true  # warm-up
   python3 "$here/measure.py" scrape --url "$url" --n "$scrapes" --pid "$pid" --postmaster "$postmaster" \
-    --max-time "$max_time" --deadline "$soft_deadline" --tmp "$dir" "$@"
+    --max-time "$max_time" --deadline "$soft_deadline" --tmp "$dir" --saved "$saved" "$@"
 }
 
 pe_run() {  # mode (default|queries) -> JSON on stdout
@@ -307,7 +309,7 @@ pe_run() {  # mode (default|queries) -> JSON on stdout
   bp=$(sql "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'postgres_exporter'")
   python3 "$here/measure.py" scrape --url "http://127.0.0.1:$peport/metrics" --n "$scrapes" --pid "$p" \
     --postmaster "$postmaster" --backend-pids "$bp" --max-time "$max_time" --deadline "$soft_deadline" \
-    --tmp "$dir" --keep-body "$dir/pe-$mode.body"
+    --tmp "$dir" --saved "$saved" --keep-body "$dir/pe-$mode.body"
   kill "$p" 2>/dev/null || true
   wait "$p" 2>/dev/null || true
   if grep -qi 'level=error' "$dir/pe-$mode.log"; then
@@ -395,7 +397,7 @@ for n in "$@"; do
       log "4 concurrent scrapers, cache_ttl = $ttl: $rounds rounds"
       c=$(python3 "$here/measure.py" concurrent --url "http://127.0.0.1:$hport/metrics" --pid "$worker" \
         --postmaster "$postmaster" --rounds "$rounds" --clients 4 --interval 1 --max-time "$max_time" \
-        --deadline "$(step_deadline)" --tmp "$dir")
+        --deadline "$(step_deadline)" --tmp "$dir" --psql "${psql[*]}")
       conc+="${c%\}}, \"ttl\": \"$ttl\"},"
     done
     conc="${conc%,}]"
