@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collectors/kept_reads.h"
 #include "collectors/relation_catalog.h"
 #include "collectors/relation_filter.h"
 #include "collectors/sessions.h"
@@ -47,6 +48,11 @@ struct Context {
   const Sessions& sessions() const;
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
+  // What the worker keeps from one scrape for the next (null: nothing).
+  std::shared_ptr<KeptReads> kept;
+  // query() for a statement whose result changes only with a configuration
+  // reload: run once per reload where reads are kept.
+  std::shared_ptr<const pgx::ResultSet> query_until_reload(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).
   std::vector<pgx::RelationStats> relation_stats(const std::vector<uint32_t>& oids) const;
 };

@@ -79,6 +79,7 @@ const RelationCatalog& Context::relation_catalog() const {
     // reads leaves the first for the next collector to ask.
     if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
     catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), *catalog->indexes);
+    catalog->reads++;
   }
   return *catalog->value;
 }

@@ -39,10 +39,16 @@ struct RelationCatalog {
   uint32_t oid(size_t r) const;
 };
 
-// Filled by the first collector of a scrape that needs it (Context).
+// Filled by the first collector of a scrape that needs it (Context); the
+// worker keeps it across scrapes (KeptReads).
 struct RelationCatalogCache {
   std::optional<pgx::ResultSet> indexes;
   std::optional<RelationCatalog> value;
+  uint64_t reads = 0;  // times pg_class was read: pg_exporter_catalog_reads_total
+  void clear() {
+    value.reset();  // refers to indexes
+    indexes.reset();
+  }
 };
 
 }  // namespace collectors

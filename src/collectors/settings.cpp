@@ -61,11 +61,13 @@ constexpr const char* kPendingRestart = "pg_settings_pending_restart";
 
 void collect_settings(const Context& ctx, metrics::Sink& out) {
   // One pass over pg_settings (it materialises every setting): the numeric
-  // and boolean ones for their values, any type for pending_restart.
-  pgx::ResultSet rs = ctx.query(
+  // and boolean ones for their values, any type for pending_restart. Both
+  // change only with a reload: the worker reads them once per reload.
+  std::shared_ptr<const pgx::ResultSet> kept = ctx.query_until_reload(
       "SELECT name, reset_val AS setting, coalesce(unit, '') AS unit, short_desc, "
       "vartype IN ('bool', 'integer', 'real') "
       "AS numeric, pending_restart FROM pg_settings ORDER BY name");
+  const pgx::ResultSet& rs = *kept;
   const size_t name_c = rs.require("name"), setting_c = rs.require("setting"), unit_c = rs.require("unit"),
                desc_c = rs.require("short_desc"), numeric_c = rs.require("numeric"),
                pending_c = rs.require("pending_restart");

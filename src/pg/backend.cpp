@@ -16,10 +16,31 @@ extern "C" {
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/wait_event.h"
 }
 
 namespace pgx {
+
+namespace {
+
+uint64_t catalog_changes = 0;
+uint64_t config_changes = 0;
+
+// Called by PostgreSQL's invalidation processing: must not fail.
+void on_catalog_invalidation(Datum, int, uint32) { catalog_changes++; }
+void on_role_invalidation(Datum, int, uint32) { config_changes++; }
+
+}  // namespace
+
+uint64_t catalog_generation() noexcept { return catalog_changes; }
+
+uint64_t config_generation() noexcept {
+  // A library loaded by a query (a custom metric's function) adds settings
+  // without a reload.
+  return (config_changes << 32) ^ static_cast<uint64_t>(GetNumConfigOptions());
+}
 
 void worker_startup(const char* database, const char* role, int lock_timeout_ms) {
   guard([&] {
@@ -36,6 +57,14 @@ void worker_startup(const char* database, const char* role, int lock_timeout_ms)
     // level, like lock_timeout: pg_settings' reset_val keeps the server's
     // value (and follows reloads), and the settings collector exports that.
     SetConfigOption("default_transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION);
+    // Once per process: callback slots are few, and running out is FATAL.
+    CacheRegisterSyscacheCallback(RELOID, on_catalog_invalidation, (Datum)0);
+    CacheRegisterSyscacheCallback(INDEXRELID, on_catalog_invalidation, (Datum)0);
+    CacheRegisterSyscacheCallback(NAMESPACEOID, on_catalog_invalidation, (Datum)0);
+    // A role granted pg_read_all_settings (or a superuser made) sees more
+    // of pg_settings.
+    CacheRegisterSyscacheCallback(AUTHOID, on_role_invalidation, (Datum)0);
+    CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_role_invalidation, (Datum)0);
     pgstat_report_appname("pg_exporter");
     pgstat_report_activity(STATE_IDLE, NULL);
   });
@@ -51,6 +80,7 @@ void set_lock_timeout(int ms) {
 bool reload_config_if_requested() {
   if (!ConfigReloadPending) return false;
   ConfigReloadPending = false;
+  config_changes++;
   guard([&] { ProcessConfigFile(PGC_SIGHUP); });
   return true;
 }

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "pg/backend.h"
 #include "pg/session.h"
 
 namespace scrape {
@@ -177,6 +178,12 @@ Result run_unguarded(const Options& opts) {
     });
     if (err.empty()) {
       res.up = true;
+      if (opts.kept) {
+        // After the probe: its transaction has taken in the invalidations.
+        opts.kept->refresh(pgx::catalog_generation(), pgx::config_generation());
+        ctx.kept = opts.kept;
+        ctx.catalog = opts.kept->catalog;
+      }
     } else if (res.error.empty()) {
       res.error = "database did not answer: " + err;
     }

@@ -20,6 +20,9 @@ struct Options {
   // Where large families go as they are written (see metrics::Sink); null:
   // everything in memory.
   std::shared_ptr<spool::File> spool;
+  // Reads kept from the last scrape for this one (the worker's); null: every
+  // read is fresh.
+  std::shared_ptr<collectors::KeptReads> kept;
 };
 
 struct Outcome {

@@ -55,6 +55,8 @@ class Exporter {
 
   std::shared_ptr<const http::Body> cached_body_;
   double cached_at_ = 0;
+  // Reads a /metrics scrape keeps for the next (the catalog, pg_settings).
+  std::shared_ptr<collectors::KeptReads> kept_ = std::make_shared<collectors::KeptReads>();
   // The last scrape's body: once every connection has sent it (and the cache
   // let it go), its memory is handed back to the system.
   std::weak_ptr<const http::Body> sent_body_;

@@ -1,0 +1,35 @@
+// What one scrape of the worker keeps for the next: reads whose source
+// changes far less often than Prometheus scrapes. Each is tagged with the
+// generation (pgx::catalog_generation / config_generation) seen when its
+// scrape began, and the first scrape that sees another drops it. Tagging with
+// the earlier generation is what makes this safe: a change that lands during
+// the read moves the generation past the tag. The SQL function
+// (pgexporter.metrics()) and the unit tests keep nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "collectors/relation_catalog.h"
+#include "pg/result.h"
+
+namespace collectors {
+
+struct KeptReads {
+  // pg_class and pg_index for the per-table collectors: at 20,000 tables
+  // reading them is a sixth of a scrape, and they change only with DDL,
+  // VACUUM and ANALYZE (reltuples).
+  std::shared_ptr<RelationCatalogCache> catalog = std::make_shared<RelationCatalogCache>();
+  uint64_t catalog_generation = 0;
+  // Reads that change only with a configuration reload (pg_settings).
+  std::map<std::string, std::shared_ptr<const pgx::ResultSet>> until_reload;
+  uint64_t config_generation = 0;
+
+  // Drops what may be stale. Called as a scrape begins, in its transaction
+  // (which is when the backend takes in invalidations).
+  void refresh(uint64_t catalog_gen, uint64_t config_gen);
+};
+
+}  // namespace collectors
