@@ -47,7 +47,7 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # supported server version; test/unit/no_server.cpp stands in for that door.
 UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
-test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) test/unit/unit.h $(wildcard src/*/*.h src/collectors/*.def)
+test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(wildcard test/unit/*.h) $(wildcard src/*/*.h src/collectors/*.def)
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
 	    $(CRYPTO_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS)
 

@@ -335,9 +335,10 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
             "Bytes of the last scrape's exposition written to a temporary file instead of kept in memory "
             "(large families only; 0 for a small scrape).")
       .add(spool ? static_cast<double>(spool->size()) : 0.0);
-  out.counter("pg_exporter_catalog_reads_total",
-              "Reads of pg_class and pg_index for the per-table collectors. A scrape reuses the last read "
-              "until a relation, index or schema is created, changed (VACUUM and ANALYZE included) or dropped.")
+  out.counter(
+         "pg_exporter_catalog_reads_total",
+         "Reads of pg_class and pg_index for the per-table collectors. A scrape reuses the last read "
+         "until a relation, index or schema is created, changed (VACUUM and ANALYZE included) or dropped.")
       .add(static_cast<double>(kept_->catalog->reads));
   metrics::Family failures = out.counter("pg_exporter_collector_failures_total",
                                          "Scrapes in which the collector failed or was skipped.");

@@ -8,20 +8,12 @@
 #include <vector>
 
 #include "collectors/collector.h"
+#include "result_rows.h"
 #include "unit.h"
 
 namespace {
 
-pgx::ResultSet result(const std::vector<std::string>& columns, const std::vector<std::vector<const char*>>& rows) {
-  pgx::ResultSet rs;
-  rs.reset(columns.size());
-  for (size_t c = 0; c < columns.size(); c++) rs.set_column_name(c, columns[c]);
-  for (const auto& row : rows) {
-    rs.add_row();
-    for (size_t c = 0; c < row.size(); c++) rs.set_cell(c, row[c]);
-  }
-  return rs;
-}
+using unit::result_rows;
 
 bool throws(const std::function<void()>& fn) {
   try {
@@ -33,13 +25,14 @@ bool throws(const std::function<void()>& fn) {
 }
 
 void fill_catalog(collectors::RelationCatalogCache& cache) {
-  cache.indexes = result({"indrelid", "indexrelid", "valid", "droppable"}, {{"16384", "16390", "t", "f"}});
-  cache.value.emplace(result({"oid", "relkind", "reltoastrelid", "schemaname", "relname", "toast", "dboid",
-                              "relfilenode", "path", "reltuples", "reloptions"},
-                             {{"16384", "r", "0", "public", "t1", "f", "5", "16384", nullptr, "3", nullptr},
-                              {"16390", "i", "0", "public", "t1_pkey", "f", "5", "16390", nullptr, nullptr,
-                               nullptr}}),
-                      *cache.indexes);
+  cache.indexes =
+      result_rows({"indrelid", "indexrelid", "valid", "droppable"}, {{"16384", "16390", "t", "f"}});
+  cache.value.emplace(
+      result_rows({"oid", "relkind", "reltoastrelid", "schemaname", "relname", "toast", "dboid",
+                   "relfilenode", "path", "reltuples", "reloptions"},
+                  {{"16384", "r", "0", "public", "t1", "f", "5", "16384", nullptr, "3", nullptr},
+                   {"16390", "i", "0", "public", "t1_pkey", "f", "5", "16390", nullptr, nullptr, nullptr}}),
+      *cache.indexes);
   cache.reads++;
 }
 
@@ -54,7 +47,7 @@ TEST(kept_reads_nothing_kept_without_kept_reads) {
 TEST(kept_reads_served_until_the_configuration_moves) {
   auto kept = std::make_shared<collectors::KeptReads>();
   kept->refresh(7, 100);
-  auto rows = std::make_shared<const pgx::ResultSet>(result({"name"}, {{"work_mem"}}));
+  auto rows = std::make_shared<const pgx::ResultSet>(result_rows({"name"}, {{"work_mem"}}));
   kept->until_reload.emplace("SELECT name FROM pg_settings", rows);
   collectors::Context ctx;
   ctx.kept = kept;

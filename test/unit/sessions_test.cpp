@@ -9,6 +9,7 @@
 
 #include "collectors/collector.h"
 #include "metrics/render.h"
+#include "result_rows.h"
 #include "unit.h"
 
 namespace {
@@ -21,17 +22,7 @@ std::map<Labels, double> fold(const std::map<Labels, double>& groups, size_t kee
       [](double& into, double n) { into += n; });
 }
 
-pgx::ResultSet result(const std::vector<std::string>& columns,
-                      const std::vector<std::vector<const char*>>& rows) {
-  pgx::ResultSet rs;
-  rs.reset(columns.size());
-  for (size_t c = 0; c < columns.size(); c++) rs.set_column_name(c, columns[c]);
-  for (const auto& row : rows) {
-    rs.add_row();
-    for (size_t c = 0; c < row.size(); c++) rs.set_cell(c, row[c]);
-  }
-  return rs;
-}
+using unit::result_rows;
 
 const std::vector<std::string> kActivityColumns = {"datname",
                                                    "usename",
@@ -92,14 +83,14 @@ TEST(fold_largest_breaks_ties_by_byte_order_and_merges_a_client_named_other) {
 
 TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
   pgx::ResultSet a =
-      result(kActivityColumns,
-             {{"postgres", "alice", "psql", "client backend", "active", "Lock", "relation", "12.5", "-0.25",
-               "40", "1700000000", "t", "f", nullptr, "t", "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
-              {nullptr, nullptr, nullptr, "checkpointer", nullptr, "Activity", "CheckpointerMain", nullptr,
-               nullptr, nullptr, nullptr, "f", "f", nullptr, "f", nullptr, nullptr},
-              {"postgres", "postgres", "", "autovacuum worker", "active", nullptr, nullptr, "1", "1", "2",
-               "1700000100", "f", "f", "t1", "f", nullptr, nullptr}});
-  pgx::ResultSet d = result({"datname"}, {{"postgres"}, {"template0"}, {"template1"}});
+      result_rows(kActivityColumns,
+                  {{"postgres", "alice", "psql", "client backend", "active", "Lock", "relation", "12.5",
+                    "-0.25", "40", "1700000000", "t", "f", nullptr, "t", "TLSv1.3", "TLS_AES_256_GCM_SHA384"},
+                   {nullptr, nullptr, nullptr, "checkpointer", nullptr, "Activity", "CheckpointerMain",
+                    nullptr, nullptr, nullptr, nullptr, "f", "f", nullptr, "f", nullptr, nullptr},
+                   {"postgres", "postgres", "", "autovacuum worker", "active", nullptr, nullptr, "1", "1",
+                    "2", "1700000100", "f", "f", "t1", "f", nullptr, nullptr}});
+  pgx::ResultSet d = result_rows({"datname"}, {{"postgres"}, {"template0"}, {"template1"}});
   collectors::Sessions s = collectors::make_sessions(a, d);
   CHECK_EQ(s.rows.size(), 3u);
   CHECK(s.rows[0].client());
@@ -121,7 +112,7 @@ TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
   // A reader that disagrees with the SQL fails loudly.
   bool threw = false;
   try {
-    collectors::make_sessions(result({"datname"}, {}), d);
+    collectors::make_sessions(result_rows({"datname"}, {}), d);
   } catch (const std::runtime_error&) {
     threw = true;
   }
@@ -129,16 +120,16 @@ TEST(make_sessions_reads_nulls_as_empty_and_ages_as_numbers) {
 }
 
 TEST(activity_collector_aggregates_the_shared_sessions_without_sql) {
-  pgx::ResultSet a =
-      result(kActivityColumns, {{"db1", "u", "x", "client backend", "idle in transaction", "Client",
-                                 "ClientRead", "1", "1", "30", "1", "f", "f", nullptr, "f", nullptr, nullptr},
-                                {"db1", "u", "x", "client backend", "idle in transaction", nullptr, nullptr,
-                                 "1", "1", "45.5", "1", "f", "f", nullptr, "f", nullptr, nullptr},
-                                {"db1", "u", "x", "autovacuum worker", "active", nullptr, nullptr, "1", "1",
-                                 "99", "1", "f", "f", nullptr, "f", nullptr, nullptr},
-                                {"db2", "u", "x", "client backend", "active", nullptr, nullptr, "1", "1",
-                                 nullptr, nullptr, "f", "f", nullptr, "f", nullptr, nullptr}});
-  pgx::ResultSet d = result({"datname"}, {{"db1"}, {"db2"}});
+  pgx::ResultSet a = result_rows(
+      kActivityColumns, {{"db1", "u", "x", "client backend", "idle in transaction", "Client", "ClientRead",
+                          "1", "1", "30", "1", "f", "f", nullptr, "f", nullptr, nullptr},
+                         {"db1", "u", "x", "client backend", "idle in transaction", nullptr, nullptr, "1",
+                          "1", "45.5", "1", "f", "f", nullptr, "f", nullptr, nullptr},
+                         {"db1", "u", "x", "autovacuum worker", "active", nullptr, nullptr, "1", "1", "99",
+                          "1", "f", "f", nullptr, "f", nullptr, nullptr},
+                         {"db2", "u", "x", "client backend", "active", nullptr, nullptr, "1", "1", nullptr,
+                          nullptr, "f", "f", nullptr, "f", nullptr, nullptr}});
+  pgx::ResultSet d = result_rows({"datname"}, {{"db1"}, {"db2"}});
   collectors::Context ctx;
   ctx.sessions_cache->value = collectors::make_sessions(a, d);
   metrics::Sink sink;
