@@ -183,14 +183,14 @@ def cmd_scrape(a):
     t_start = time.monotonic()
     sampler.start()
     times, failures, durations, last_durs, trace = [], 0, {}, [], []
-    code = size = 0
+    code = 0
     # The timed scrapes discard the body, as a scraper that parses it in
-    # memory would: curl writing 60 MB to a file cost about 80 ms per scrape,
-    # the client's time and not the exporter's.
+    # memory would: curl writing a 60 MB body to a file is the client's time,
+    # not the exporter's (bench/README.md).
     for i in range(a.n):
         if a.deadline and time.time() > a.deadline:
             break
-        t, code, size, rc = curl(a.url, a.max_time, os.devnull)
+        t, code, _, rc = curl(a.url, a.max_time, os.devnull)
         if code != 200 or rc != 0:
             failures += 1
         times.append(t)
@@ -281,7 +281,7 @@ def cmd_concurrent(a):
             t.join()
         rounds += 1
         rt = []
-        for k, (t, code, size, rc) in enumerate(results):
+        for t, code, _, rc in results:
             rt.append(t)
             times.append(t)
             if code != 200 or rc != 0:
@@ -606,7 +606,6 @@ def main():
     c.add_argument("--interval", type=float, default=1.0)
     c.add_argument("--max-time", type=float, default=60)
     c.add_argument("--deadline", type=float, default=0)
-    c.add_argument("--tmp", required=True)
     c.add_argument("--psql", required=True, help="psql command line (connection options)")
     k = sub.add_parser("capture")
     k.add_argument("--notices", required=True)

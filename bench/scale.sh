@@ -403,7 +403,7 @@ for n in "$@"; do
       log "4 concurrent scrapers, cache_ttl = $ttl: $rounds rounds"
       c=$(python3 "$here/measure.py" concurrent --url "http://127.0.0.1:$hport/metrics" --pid "$worker" \
         --postmaster "$postmaster" --rounds "$rounds" --clients 4 --interval 1 --max-time "$max_time" \
-        --deadline "$(step_deadline)" --tmp "$dir" --psql "${psql[*]}")
+        --deadline "$(step_deadline)" --psql "${psql[*]}")
       conc+="${c%\}}, \"ttl\": \"$ttl\"},"
     done
     conc="${conc%,}]"

@@ -13,8 +13,9 @@ use Test::More;
 use Time::HiRes qw(sleep);
 
 # No autovacuum: it would change pg_class (and the counts) on its own.
-my ($node, $port) = new_exporter_node('kept_reads', conf => "autovacuum = off\n");
-wait_for_worker($node);
+my ($node, $port) = new_exporter_node('kept_reads', conf => "autovacuum = off\npg_exporter.lock_timeout = '500ms'\n");
+my $worker = wait_for_worker($node);
+my $postmaster_start = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 ok(wait_for_listening($port), 'endpoint answers');
 
 $node->safe_psql('postgres', q{
@@ -102,6 +103,27 @@ ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', qr/schemaname="s_old"/), 
 
 $s = after_change('DROP TABLE', 'DROP TABLE t_truncated');
 ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_truncated')), 'a dropped table is gone');
+
+# A catalog read that fails (pg_index locked, lock_timeout) costs only the
+# per-table collectors of that scrape, and keeps nothing: the next scrape
+# reads again and has the change.
+q1('CREATE TABLE t_during (id int)');
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN; LOCK TABLE pg_index IN ACCESS EXCLUSIVE MODE;');
+my $r = http_request($port, 'GET', '/metrics');
+($s) = parse_exposition($r->{body});
+is($r->{status}, 200, 'catalog locked: the scrape is answered');
+is(sample($s, 'pg_up'), 1, 'pg_up stays 1');
+is(sample($s, 'pg_exporter_collector_success', qr/collector="tables"/), 0, 'the tables collector failed');
+is(sample($s, 'pg_exporter_catalog_reads_total'), $reads, 'no catalog read counted');
+$locker->query_safe('ROLLBACK;');
+$locker->quit;
+$s = scrape();
+is(sample($s, 'pg_exporter_collector_success', qr/collector="tables"/), 1, 'lock gone: tables works again');
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_during')), 'with the change made before the failure');
+is(sample($s, 'pg_exporter_catalog_reads_total'), ++$reads, 'read once');
+is(worker_pid($node), $worker, 'the same worker process throughout');
+is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $postmaster_start, 'and no server restart');
 
 # Settings: read once per reload.
 is(sample($s, 'pg_settings_work_mem_bytes'), 4 * 1024 * 1024, 'work_mem as configured');
