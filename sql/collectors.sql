@@ -9,7 +9,12 @@ SELECT * FROM regress.shape(ARRAY['server']);
 SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_replication_is_replica';
 
 SELECT * FROM regress.families(ARRAY['database']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['database']);
+SELECT * FROM regress.shape(ARRAY['database']) WHERE metric <> 'pg_stat_database_stats_reset';
+-- stats_reset for each database whose statistics have a reset time (15+: once
+-- reset; 13 and 14 set it when the collector first sees the database).
+SELECT count(*) = (SELECT count(*) FROM pg_stat_database WHERE datname IS NOT NULL AND stats_reset IS NOT NULL)
+  AS stats_reset_where_set
+FROM regress.samples(ARRAY['database']) WHERE metric = 'pg_stat_database_stats_reset';
 -- One sample per database that allows connections, none for the shared row.
 SELECT count(*) = (SELECT count(*) FROM pg_database WHERE datallowconn) AS one_size_per_database
 FROM regress.samples(ARRAY['database']) WHERE metric = 'pg_database_size_bytes';

@@ -17,8 +17,8 @@ CREATE UNIQUE INDEX CONCURRENTLY quiet_old_v ON regress_filter.quiet_old (v);
 SELECT count(*) FROM regress_filter.busy;
 SELECT count(*) FROM regress_filter.busy;
 VACUUM ANALYZE regress_filter.big;
-SELECT pg_stat_force_next_flush();
-SELECT pg_stat_clear_snapshot();
+SELECT regress.flush_stats();
+SELECT regress.fresh_stats();
 
 -- Tables of this schema with per-table series, per collector family.
 CREATE FUNCTION regress.filtered(family text, collectors text[]) RETURNS text

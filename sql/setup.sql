@@ -34,3 +34,38 @@ RETURNS TABLE(metric text, labels text)
 LANGUAGE sql AS $$
   SELECT DISTINCT metric, labels FROM regress.samples(collectors) ORDER BY 1, 2
 $$;
+
+-- Sends this session's statistics on: 15+ flush them on request; 13 and 14
+-- send them to the statistics collector when a transaction ends at least
+-- 500 ms (PGSTAT_STAT_INTERVAL) after the last send, which the end of this
+-- statement is.
+CREATE FUNCTION regress.flush_stats() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('server_version_num')::int >= 150000 THEN
+    EXECUTE 'SELECT pg_stat_force_next_flush()';
+  ELSE
+    PERFORM pg_sleep(0.6);
+  END IF;
+END $$;
+
+-- Makes the next statement read statistics that include what earlier
+-- statements sent: 15+ read the shared store; 13 and 14 read the collector's
+-- file, which a backend takes while it is under 500 ms old, so wait for one
+-- written after this statement began (polled, at most 30 s).
+CREATE FUNCTION regress.fresh_stats() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_stat_clear_snapshot();
+  IF current_setting('server_version_num')::int >= 150000 THEN
+    RETURN;
+  END IF;
+  FOR i IN 1..600 LOOP
+    IF pg_stat_get_snapshot_timestamp() > statement_timestamp() THEN
+      RETURN;
+    END IF;
+    PERFORM pg_sleep(0.05);
+    PERFORM pg_stat_clear_snapshot();
+  END LOOP;
+  RAISE EXCEPTION 'no statistics snapshot newer than %', statement_timestamp();
+END $$;

@@ -22,7 +22,8 @@ SELECT value FROM regress.samples(ARRAY['statements']) WHERE metric = 'pg_export
 -- Installed in a schema that is not on any search_path.
 CREATE SCHEMA "regress Stat";
 CREATE EXTENSION pg_stat_statements SCHEMA "regress Stat";
-SELECT "regress Stat".pg_stat_statements_reset();
+-- (void before 1.11, the reset time from 1.11)
+SELECT count(*) AS reset FROM (SELECT "regress Stat".pg_stat_statements_reset()) r;
 CREATE TABLE regress_stmt (id int);
 INSERT INTO regress_stmt SELECT g FROM generate_series(1, 100) g;
 SELECT count(*) FROM regress_stmt WHERE id > 41;
@@ -31,12 +32,61 @@ SELECT count(*) FROM regress_stmt WHERE id > 43;
 SELECT count(*) FROM regress_stmt WHERE id > 44;
 SELECT count(*) FROM regress_stmt WHERE id > 45;
 
-SELECT * FROM regress.families(ARRAY['statements']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['statements']);
+-- The families of the installed extension version (1.8 in PostgreSQL 13, 1.9
+-- in 14, 1.10 in 15 and 16, 1.11 in 17, 1.12 in 18): a row here is a family
+-- missing, unexpected or of the wrong type.
+CREATE TEMP TABLE stmt_families(family text, type text, since int);
+INSERT INTO stmt_families VALUES
+  ('pg_stat_statements_calls_total', 'counter', 0), ('pg_stat_statements_rows_total', 'counter', 0),
+  ('pg_stat_statements_seconds_total', 'counter', 0),
+  ('pg_stat_statements_block_read_seconds_total', 'counter', 0),
+  ('pg_stat_statements_block_write_seconds_total', 'counter', 0),
+  ('pg_stat_statements_mean_exec_time_seconds', 'gauge', 0),
+  ('pg_stat_statements_max_exec_time_seconds', 'gauge', 0),
+  ('pg_stat_statements_stddev_exec_time_seconds', 'gauge', 0),
+  ('pg_stat_statements_cache_hit_ratio', 'gauge', 0),
+  ('pg_stat_statements_shared_blks_hit_total', 'counter', 0),
+  ('pg_stat_statements_shared_blks_read_total', 'counter', 0),
+  ('pg_stat_statements_shared_blks_dirtied_total', 'counter', 0),
+  ('pg_stat_statements_shared_blks_written_total', 'counter', 0),
+  ('pg_stat_statements_local_blks_hit_total', 'counter', 0),
+  ('pg_stat_statements_local_blks_read_total', 'counter', 0),
+  ('pg_stat_statements_local_blks_dirtied_total', 'counter', 0),
+  ('pg_stat_statements_local_blks_written_total', 'counter', 0),
+  ('pg_stat_statements_temp_blks_read_total', 'counter', 0),
+  ('pg_stat_statements_temp_blks_written_total', 'counter', 0),
+  ('pg_stat_statements_plan_seconds_total', 'counter', 108),
+  ('pg_stat_statements_wal_records_total', 'counter', 108),
+  ('pg_stat_statements_wal_fpi_total', 'counter', 108),
+  ('pg_stat_statements_wal_bytes_total', 'counter', 108),
+  ('pg_stat_statements_info_dealloc_total', 'counter', 109),
+  ('pg_stat_statements_temp_block_read_seconds_total', 'counter', 110),
+  ('pg_stat_statements_temp_block_write_seconds_total', 'counter', 110),
+  ('pg_stat_statements_jit_functions_total', 'counter', 110),
+  ('pg_stat_statements_jit_seconds_total', 'counter', 110),
+  ('pg_stat_statements_local_block_read_seconds_total', 'counter', 111),
+  ('pg_stat_statements_local_block_write_seconds_total', 'counter', 111),
+  ('pg_stat_statements_wal_buffers_full_total', 'counter', 112),
+  ('pg_stat_statements_parallel_workers_to_launch_total', 'counter', 112),
+  ('pg_stat_statements_parallel_workers_launched_total', 'counter', 112);
+CREATE TEMP TABLE stmt_version AS
+SELECT split_part(extversion, '.', 1)::int * 100 + split_part(extversion, '.', 2)::int AS v
+FROM pg_extension WHERE extname = 'pg_stat_statements';
+SELECT coalesce(e.family, f.family) AS family, e.type AS expected, f.type AS exported
+FROM (SELECT family, type FROM stmt_families WHERE since <= (SELECT v FROM stmt_version)) e
+FULL JOIN (SELECT * FROM regress.families(ARRAY['statements']) WHERE family LIKE 'pg_stat_statements%') f
+  USING (family)
+WHERE e.type IS DISTINCT FROM f.type ORDER BY 1;
+SELECT metric, labels FROM regress.shape(ARRAY['statements']) WHERE metric NOT LIKE 'pg_stat_statements%';
+-- Every family of statements (all but the info one) is labelled {datname, queryid, user}.
+SELECT labels, count(*) > 20 AS families FROM regress.shape(ARRAY['statements'])
+WHERE metric LIKE 'pg_stat_statements%' AND metric <> 'pg_stat_statements_info_dealloc_total' GROUP BY 1;
 
 -- No entry was evicted since the extension was created.
-SELECT metric, labels, value FROM regress.samples(ARRAY['statements'])
-WHERE metric = 'pg_stat_statements_info_dealloc_total';
+-- (pg_stat_statements_info from 1.9)
+SELECT count(*) = ((SELECT v FROM stmt_version) >= 109)::int AS one_series,
+       coalesce(bool_and(labels = '' AND value = '0'), true) AS none_evicted
+FROM regress.samples(ARRAY['statements']) WHERE metric = 'pg_stat_statements_info_dealloc_total';
 
 -- Our statement: 5 calls, 5 rows, labelled with this user and database.
 CREATE TEMP TABLE our AS
@@ -76,8 +126,9 @@ END $$;
 SELECT regress_stmt_nested();
 SELECT regress_stmt_nested();
 RESET pg_stat_statements.track;
-SELECT s.toplevel, s.calls FROM "regress Stat".pg_stat_statements s JOIN our ON s.queryid::text = our.queryid
-ORDER BY s.toplevel;
+-- (one entry before 1.9, which has no toplevel key)
+SELECT count(*) = CASE WHEN (SELECT v FROM stmt_version) >= 109 THEN 2 ELSE 1 END AS entries, sum(s.calls) AS calls
+FROM "regress Stat".pg_stat_statements s JOIN our ON s.queryid::text = our.queryid;
 SELECT metric, value FROM regress_stmt_samples() JOIN our USING (queryid)
 WHERE metric IN ('pg_stat_statements_calls_total', 'pg_stat_statements_rows_total') ORDER BY 1;
 -- No label set appears twice in any family.

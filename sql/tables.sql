@@ -27,9 +27,9 @@ INSERT INTO regress_tables.scanned SELECT g, 'x' || g FROM generate_series(1, 10
 INSERT INTO regress_tables.vacuumed SELECT g, 'y' FROM generate_series(1, 100) g;
 INSERT INTO regress_tables.noindex SELECT g FROM generate_series(1, 3) g;
 INSERT INTO regress_tables.parted SELECT g, g FROM generate_series(1, 5) g;
--- Flush the inserts before ANALYZE resets n_mod_since_analyze (PG15+), else
--- they are counted after it.
-SELECT pg_stat_force_next_flush();
+-- Flush the inserts before ANALYZE resets n_mod_since_analyze, else they are
+-- counted after it.
+SELECT regress.flush_stats();
 VACUUM ANALYZE regress_tables.vacuumed;
 DELETE FROM regress_tables.vacuumed WHERE id <= 20;
 
@@ -50,10 +50,10 @@ CREATE FUNCTION regress_tables.f(text) RETURNS text LANGUAGE plpgsql AS $$ BEGIN
 CREATE FUNCTION regress_tables.never(int) RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN $1; END $$;
 SELECT regress_tables.f(1), regress_tables.f(2), regress_tables.f('a');
 
--- Statistics reach the shared store when the backend goes idle; make that
--- happen now (PG15+) and read a fresh snapshot.
-SELECT pg_stat_force_next_flush();
-SELECT pg_stat_clear_snapshot();
+-- Statistics are sent on when the backend goes idle; make that happen now
+-- and read a fresh snapshot.
+SELECT regress.flush_stats();
+SELECT regress.fresh_stats();
 
 -- Samples of our schema: label names (sorted) and the values of some labels.
 CREATE FUNCTION regress.rel_samples(collectors text[])

@@ -66,7 +66,8 @@ INSERT INTO regress_wal SELECT g, repeat('x', 100) FROM generate_series(1, 1000)
 SELECT pg_switch_wal() IS NOT NULL AS switched;
 CHECKPOINT;
 UPDATE regress_wal SET v = 'y';  -- first change of each page after the checkpoint: full page images
-SELECT pg_stat_force_next_flush();
+SELECT regress.flush_stats();
+SELECT regress.fresh_stats();
 SELECT regress_value('wal', 'pg_stat_wal_records_total') > records AS records_moved,
        regress_value('wal', 'pg_stat_wal_bytes_total') > bytes + 100000 AS bytes_moved,
        regress_value('wal', 'pg_stat_wal_fpi_total') > fpi AS fpi_moved,

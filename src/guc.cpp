@@ -13,7 +13,8 @@ extern "C" {
 #include "catalog/pg_collation_d.h"
 #include "mb/pg_wchar.h"
 #include "regex/regex.h"
-#include "utils/guc.h"
+
+#include "pg/compat/guc.h"
 }
 
 namespace guc {
@@ -218,7 +219,7 @@ void define_all() {
       "directory's file system (-1: never; the scrape is then kept in memory).",
       "The file takes at most half of the free space beyond this amount.", &spool_keep_free_mb, 1024, -1,
       INT_MAX, PGC_SIGHUP, GUC_UNIT_MB, nullptr, nullptr, nullptr);
-  MarkGUCPrefixReserved("pg_exporter");
+  pgx_mark_guc_prefix_reserved("pg_exporter");
 }
 
 }  // namespace guc

@@ -15,10 +15,11 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
-#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
-#include "utils/wait_event.h"
+
+#include "pg/compat/guc.h"
+#include "pg/compat/wait_set.h"
 }
 
 namespace pgx {
@@ -39,7 +40,7 @@ uint64_t catalog_generation() noexcept { return catalog_changes; }
 uint64_t config_generation() noexcept {
   // A library loaded by a query (a custom metric's function) adds settings
   // without a reload.
-  return (config_changes << 32) ^ static_cast<uint64_t>(GetNumConfigOptions());
+  return (config_changes << 32) ^ static_cast<uint64_t>(pgx_libraries_loaded());
 }
 
 void worker_startup(const char* database, const char* role, int lock_timeout_ms) {

@@ -7,8 +7,9 @@
 extern "C" {
 #include "postgres.h"
 
-#include "pgstat.h"
 #include "utils/timestamp.h"
+
+#include "pg/compat/table_stats.h"
 }
 
 namespace pgx {
@@ -21,14 +22,6 @@ double unix_seconds(TimestampTz t) {
   if (t == 0) return NAN;
   return static_cast<double>(t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) / 1e6;
 }
-
-// PostgreSQL 16 renamed these PgStat_StatTabEntry fields: (16+ name, older
-// name). Only the older branch is compiled here (the build is on 15).
-#if PG_VERSION_NUM >= 160000
-#define PGX_STAT_FIELD(since_16, before_16) since_16
-#else
-#define PGX_STAT_FIELD(since_16, before_16) before_16
-#endif
 
 struct Batch {
   const uint32_t* oids;

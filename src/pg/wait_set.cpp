@@ -6,9 +6,8 @@ extern "C" {
 #include "postgres.h"
 
 #include "miscadmin.h"
-#include "storage/latch.h"
-#include "utils/memutils.h"
-#include "utils/wait_event.h"
+
+#include "pg/compat/wait_set.h"
 }
 
 namespace pgx {
@@ -35,7 +34,7 @@ void WaitSet::rebuild(const std::vector<SocketInterest>& sockets) {
   int n = static_cast<int>(sockets.size());
   WaitEventSet* set = nullptr;
   guard([&] {
-    set = CreateWaitEventSet(TopMemoryContext, n + 2);
+    set = pgx_create_wait_event_set(n + 2);
     AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
     AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
     for (int i = 0; i < n; i++) {

@@ -17,10 +17,11 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+#include "pg/compat/srf.h"
 
 PG_FUNCTION_INFO_V1(pg_exporter_metrics);
 PG_FUNCTION_INFO_V1(pg_exporter_collector_status);
@@ -126,7 +127,7 @@ extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
 // last outcome for it when the worker is running.
 extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-  InitMaterializedSRF(fcinfo, 0);
+  pgx_init_materialized_srf(fcinfo);
 
   auto* rows = static_cast<CollectorRow*>(palloc0(sizeof(CollectorRow) * shared::kMaxCollectors));
   int nrows = 0;

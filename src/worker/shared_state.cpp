@@ -7,10 +7,10 @@
 extern "C" {
 #include "postgres.h"
 
-#include "miscadmin.h"
-#include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+
+#include "pg/compat/shmem.h"
 }
 
 namespace shared {
@@ -23,7 +23,7 @@ struct Block {
 };
 
 Block* block = nullptr;
-shmem_request_hook_type prev_request_hook = nullptr;
+pgx_shmem_request_hook_type prev_request_hook = nullptr;
 shmem_startup_hook_type prev_startup_hook = nullptr;
 
 void request_shmem() {
@@ -47,8 +47,7 @@ void startup_shmem() {
 }  // namespace
 
 void install_hooks() {
-  prev_request_hook = shmem_request_hook;
-  shmem_request_hook = request_shmem;
+  pgx_install_shmem_request_hook(&prev_request_hook, request_shmem);
   prev_startup_hook = shmem_startup_hook;
   shmem_startup_hook = startup_shmem;
 }
