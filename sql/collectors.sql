@@ -39,8 +39,34 @@ ORDER BY 1;
 SELECT DISTINCT type FROM regress.families(ARRAY['settings']);
 SELECT count(*) > 150 AS many_settings FROM regress.families(ARRAY['settings']);
 
-SELECT * FROM regress.families(ARRAY['bgwriter']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['bgwriter']);
+-- PostgreSQL 17 moved the checkpointer's columns to pg_stat_checkpointer.
+SELECT * FROM regress.family_diff(ARRAY['bgwriter'], $$
+  pg_stat_bgwriter_buffers_alloc_total counter
+  pg_stat_bgwriter_buffers_clean_total counter
+  pg_stat_bgwriter_maxwritten_clean_total counter
+  pg_stat_bgwriter_stats_reset_total counter
+  pg_stat_bgwriter_buffers_backend_fsync_total counter -16
+  pg_stat_bgwriter_buffers_backend_total counter -16
+  pg_stat_bgwriter_buffers_checkpoint_total counter -16
+  pg_stat_bgwriter_checkpoint_sync_time_total counter -16
+  pg_stat_bgwriter_checkpoint_write_time_total counter -16
+  pg_stat_bgwriter_checkpoints_req_total counter -16
+  pg_stat_bgwriter_checkpoints_timed_total counter -16
+  pg_stat_checkpointer_buffers_written_total counter 17+
+  pg_stat_checkpointer_num_requested_total counter 17+
+  pg_stat_checkpointer_num_timed_total counter 17+
+  pg_stat_checkpointer_restartpoints_done_total counter 17+
+  pg_stat_checkpointer_restartpoints_req_total counter 17+
+  pg_stat_checkpointer_restartpoints_timed_total counter 17+
+  pg_stat_checkpointer_stats_reset_total counter 17+
+  pg_stat_checkpointer_sync_time_seconds_total counter 17+
+  pg_stat_checkpointer_sync_time_total counter 17+
+  pg_stat_checkpointer_write_time_seconds_total counter 17+
+  pg_stat_checkpointer_write_time_total counter 17+
+  pg_stat_checkpointer_num_done_total counter 18+
+  pg_stat_checkpointer_slru_written_total counter 18+
+$$);
+SELECT DISTINCT labels FROM regress.shape(ARRAY['bgwriter']) WHERE metric LIKE 'pg\_stat\_%';
 
 -- A primary without standbys: lag 0, no per-standby series.
 SELECT * FROM regress.shape(ARRAY['replication']);

@@ -23,10 +23,17 @@ SELECT (SELECT v FROM s WHERE metric = 'pg_stat_activity_max_connections')
        (SELECT v FROM s WHERE metric = 'pg_stat_activity_available_unreserved_connections')
          = current_setting('max_connections')::float8 - current_setting('superuser_reserved_connections')::float8
            - (SELECT v FROM s WHERE metric = 'pg_stat_activity_used_connections') AS unreserved_ok;
--- Reserved slots: superusers only before PG 16.
-SELECT m[1] AS reserved_for, m[2] AS slots
+-- Reserved slots: superusers (superuser_reserved_connections), and from 16
+-- pg_use_reserved_connections (reserved_connections).
+SELECT bool_and(m[2]::int = CASE m[1] WHEN 'superuser' THEN current_setting('superuser_reserved_connections')::int
+                            WHEN 'pg_use_reserved_connections' THEN current_setting('reserved_connections')::int
+                            END) AS slots_as_set,
+       count(*) FILTER (WHERE m[1] = 'superuser') AS superuser,
+       count(*) FILTER (WHERE m[1] = 'pg_use_reserved_connections')
+         = (current_setting('reserved_connections', true) IS NOT NULL)::int AS reserved_role_from_16
 FROM regexp_matches(pgexporter.metrics(ARRAY['connections']),
-  'pg_stat_activity_reserved_connections\{reserved_for="([^"]+)"\} (\S+)', 'g') AS m ORDER BY 1;
+  'pg_stat_activity_reserved_connections\{reserved_for="([^"]+)"\} (\S+)', 'g') AS m
+HAVING count(*) = 1 + (current_setting('reserved_connections', true) IS NOT NULL)::int;
 
 -- Per-database session states: one series per database, this session active.
 SELECT metric, count(*) = (SELECT count(*) FROM pg_database) AS one_per_database

@@ -4,8 +4,12 @@
 SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['locks']);
 
--- Every lock type of this version, granted and awaited, zero included.
-SELECT string_agg(DISTINCT m[1], ',' ORDER BY m[1]) AS types, count(*) AS series
+-- Every lock type of this version (applytransaction from 16), granted and
+-- awaited, zero included.
+SELECT string_agg(DISTINCT m[1], ',' ORDER BY m[1])
+         = 'advisory,' || CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'applytransaction,' ELSE '' END
+           || 'extend,frozenid,object,page,relation,spectoken,transactionid,tuple,userlock,virtualxid' AS types,
+       count(*) = 2 * count(DISTINCT m[1]) AS granted_and_awaited
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
   'pg_locks_by_type\{locktype="([^"]+)",granted="(true|false)"\}', 'g') AS m;
 

@@ -69,3 +69,30 @@ BEGIN
   END LOOP;
   RAISE EXCEPTION 'no statistics snapshot newer than %', statement_timestamp();
 END $$;
+
+-- A collector's families on this server compared with a list: one line per
+-- family, "name type [versions]", versions "17+" (17 and later), "-16" (up to
+-- 16) or "16-17" (16 and 17), none: every version. One row per family
+-- missing, unexpected or of another type; self-metrics and pg_up left out.
+CREATE FUNCTION regress.family_diff(collectors text[], expected text)
+RETURNS TABLE(family text, expected_type text, exported_type text)
+LANGUAGE sql AS $$
+  WITH e AS (
+    SELECT f[1] AS family, f[2] AS type, nullif(f[3], '')::int AS since,
+           CASE WHEN f[4] = '-' THEN nullif(f[5], '')::int ELSE NULL END AS until
+    FROM regexp_split_to_table(expected, E'\n') AS line,
+         regexp_match(line, '^\s*(\S+)\s+(counter|gauge|histogram|summary|untyped)(?:\s+(\d*)([-+])(\d*))?\s*$') AS f
+    WHERE f IS NOT NULL
+  ), want AS (
+    SELECT e.family, e.type FROM e
+    WHERE coalesce(current_setting('server_version_num')::int / 10000 >= e.since, true)
+      AND coalesce(current_setting('server_version_num')::int / 10000 <= e.until, true)
+  ), got AS (
+    SELECT g.family, g.type FROM regress.families(collectors) g
+    WHERE g.family <> 'pg_up' AND g.family NOT LIKE 'pg\_exporter\_collector\_%'
+      AND g.family NOT LIKE 'pg\_scrape\_collector\_%'
+  )
+  SELECT coalesce(w.family, g.family), w.type, g.type
+  FROM want w FULL JOIN got g ON g.family = w.family
+  WHERE w.type IS DISTINCT FROM g.type ORDER BY 1
+$$;

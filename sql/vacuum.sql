@@ -1,7 +1,37 @@
 -- The vacuum collector: families, types, label sets; wraparound ages checked
 -- against the catalog in the same statement (same transaction, same xid
 -- horizon). A running vacuum needs a second session: t/006_sessions_locks.pl.
-SELECT * FROM regress.families(ARRAY['vacuum']) ORDER BY 1;
+-- pg_stat_progress_vacuum's columns changed in 17 (dead tuple bytes and
+-- item ids, index counts) and 18 (delay_time).
+SELECT * FROM regress.family_diff(ARRAY['vacuum'], $$
+  pg_database_wraparound_age_datfrozenxid_seconds gauge
+  pg_database_wraparound_age_datminmxid_seconds gauge
+  pg_stat_activity_autovacuum_timestamp_seconds gauge
+  pg_stat_progress_vacuum_heap_blks gauge
+  pg_stat_progress_vacuum_heap_blks_scanned gauge
+  pg_stat_progress_vacuum_heap_blks_vacuumed gauge
+  pg_stat_progress_vacuum_index_vacuums gauge
+  pg_stat_progress_vacuum_phase gauge
+  pg_stat_progress_vacuum_max_dead_tuples gauge -16
+  pg_stat_progress_vacuum_num_dead_tuples gauge -16
+  pg_stat_progress_vacuum_dead_tuple_bytes gauge 17+
+  pg_stat_progress_vacuum_indexes_processed gauge 17+
+  pg_stat_progress_vacuum_indexes_total gauge 17+
+  pg_stat_progress_vacuum_max_dead_tuple_bytes gauge 17+
+  pg_stat_progress_vacuum_num_dead_item_ids gauge 17+
+  pg_stat_progress_vacuum_delay_time_seconds gauge 18+
+  pg_vacuum_active gauge
+  pg_vacuum_autovacuum_workers gauge
+  pg_vacuum_database_freeze_age_pct_of_max gauge
+  pg_vacuum_database_freeze_age_xids gauge
+  pg_vacuum_duration_seconds gauge
+  pg_vacuum_freeze_max_age_xids gauge
+  pg_vacuum_heap_progress gauge
+  pg_vacuum_heap_vacuumed gauge
+  pg_vacuum_in_progress gauge
+  pg_vacuum_index_vacuum_count gauge
+  pg_vacuum_is_autovacuum gauge
+$$);
 -- Per-vacuum families are empty unless a vacuum (autovacuum too) runs now:
 -- their shape is checked by the TAP test.
 SELECT * FROM regress.shape(ARRAY['vacuum'])

@@ -25,8 +25,21 @@ BEGIN
   RETURN false;
 END $$;
 
-SELECT * FROM regress.families(ARRAY['wal']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['wal']);
+-- pg_stat_wal from 14; its write/sync columns until 17 (18 moved them to pg_stat_io).
+SELECT * FROM regress.family_diff(ARRAY['wal'], $$
+  pg_wal_segments gauge
+  pg_wal_size_bytes gauge
+  pg_xlog_location_bytes gauge
+  pg_stat_wal_buffers_full_total counter 14+
+  pg_stat_wal_bytes_total counter 14+
+  pg_stat_wal_fpi_total counter 14+
+  pg_stat_wal_records_total counter 14+
+  pg_stat_wal_sync_time_seconds_total counter 14-17
+  pg_stat_wal_sync_total counter 14-17
+  pg_stat_wal_write_time_seconds_total counter 14-17
+  pg_stat_wal_write_total counter 14-17
+$$);
+SELECT DISTINCT labels FROM regress.shape(ARRAY['wal']) WHERE metric NOT LIKE '%\_collector\_%';
 SELECT regress_value('wal', 'pg_wal_segments') >= 1 AS has_segments,
        regress_value('wal', 'pg_wal_size_bytes') >= 16 * 1024 * 1024 AS segment_sized,
        regress_value('wal', 'pg_wal_size_bytes')
@@ -44,7 +57,10 @@ GRANT EXECUTE ON FUNCTION pgexporter.metrics(text[]) TO regress_wal_plain, regre
 SET ROLE regress_wal_plain;
 SELECT metric, labels, value FROM regress.samples(ARRAY['wal'])
 WHERE metric LIKE 'pg_wal_%' OR metric = 'pg_exporter_collector_success' ORDER BY 1;
-SELECT count(*) AS wal_stat_families FROM regress.families(ARRAY['wal']) WHERE family LIKE 'pg_stat_wal_%';
+-- (pg_stat_wal: 8 families on 14 to 17, 4 from 18)
+SELECT count(*) = CASE WHEN current_setting('server_version_num')::int < 140000 THEN 0
+                       WHEN current_setting('server_version_num')::int < 180000 THEN 8 ELSE 4 END AS wal_stat_families
+FROM regress.families(ARRAY['wal']) WHERE family LIKE 'pg_stat_wal_%';
 RESET ROLE;
 SET ROLE regress_wal_monitor;
 SELECT metric, labels FROM regress.samples(ARRAY['wal'])
@@ -54,13 +70,17 @@ REVOKE ALL ON FUNCTION pgexporter.metrics(text[]) FROM regress_wal_plain, regres
 REVOKE ALL ON SCHEMA pgexporter FROM regress_wal_plain, regress_wal_monitor;
 DROP ROLE regress_wal_plain, regress_wal_monitor;
 
--- Writing WAL, switching segments and a checkpoint move the counters.
+-- Writing WAL, switching segments and a checkpoint move the counters
+-- (requested checkpoints: pg_stat_checkpointer from 17).
+CREATE TEMP TABLE checkpoints_req AS
+SELECT CASE WHEN current_setting('server_version_num')::int >= 170000
+            THEN 'pg_stat_checkpointer_num_requested_total' ELSE 'pg_stat_bgwriter_checkpoints_req_total' END AS name;
 CREATE TEMP TABLE before AS
 SELECT regress_value('wal', 'pg_stat_wal_records_total') AS records,
        regress_value('wal', 'pg_stat_wal_bytes_total') AS bytes,
        regress_value('wal', 'pg_stat_wal_fpi_total') AS fpi,
        regress_value('wal', 'pg_xlog_location_bytes') AS lsn,
-       regress_value('bgwriter', 'pg_stat_bgwriter_checkpoints_req_total') AS checkpoints;
+       regress_value('bgwriter', (SELECT name FROM checkpoints_req)) AS checkpoints;
 CREATE TABLE regress_wal (id int, v text);
 INSERT INTO regress_wal SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g;
 SELECT pg_switch_wal() IS NOT NULL AS switched;
@@ -73,11 +93,13 @@ SELECT regress_value('wal', 'pg_stat_wal_records_total') > records AS records_mo
        regress_value('wal', 'pg_stat_wal_fpi_total') > fpi AS fpi_moved,
        regress_value('wal', 'pg_xlog_location_bytes') - lsn >= 100000 AS lsn_moved
 FROM before;
-SELECT regress_wait_above('bgwriter', 'pg_stat_bgwriter_checkpoints_req_total', checkpoints) AS checkpoint_counted
+SELECT regress_wait_above('bgwriter', (SELECT name FROM checkpoints_req), checkpoints) AS checkpoint_counted
 FROM before;
--- Times in seconds: track_wal_io_timing is off here, so exactly 0.
-SELECT metric, value FROM regress.samples(ARRAY['wal'])
-WHERE metric LIKE 'pg_stat_wal_%time_seconds_total' ORDER BY 1;
+-- Times in seconds (14 to 17): track_wal_io_timing is off here, so exactly 0.
+SELECT count(*) = CASE WHEN current_setting('server_version_num')::int BETWEEN 140000 AND 179999 THEN 2 ELSE 0 END
+         AS time_series,
+       coalesce(bool_and(value = '0'), true) AS zero
+FROM regress.samples(ARRAY['wal']) WHERE metric LIKE 'pg_stat_wal_%time_seconds_total';
 DROP TABLE regress_wal;
 
 -- Archiving is off: counters at 0, no age at all (never archived, never failed).
@@ -89,11 +111,43 @@ SELECT * FROM regress.samples(ARRAY['archiver']) WHERE metric LIKE 'pg_stat_arch
 SELECT * FROM regress.shape(ARRAY['wal_receiver']);
 SELECT value FROM regress.samples(ARRAY['wal_receiver']) WHERE metric = 'pg_exporter_collector_success';
 
--- pg_stat_io needs 16: on this server the io collector is skipped, with no
--- families and no self-metrics (unsupported is not a failure).
-SELECT current_setting('server_version_num')::int < 160000 AS before_16;
-SELECT * FROM regress.families(ARRAY['io']) ORDER BY 1;
-SELECT * FROM regress.samples(ARRAY['io']) ORDER BY 1;
+-- pg_stat_io needs 16: before, the io collector is skipped, with no families
+-- and no self-metrics (unsupported is not a failure). From 16: one series
+-- per row of the view and column that is not NULL there, labelled
+-- {backend_type, context, object}; bytes natively from 18, operations times
+-- op_bytes on 16 and 17 (op_bytes exported there).
+CREATE FUNCTION regress_io_expected() RETURNS TABLE(metric text, series bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v int := current_setting('server_version_num')::int;
+  cols text[] := ARRAY['reads', 'read_time', 'writes', 'write_time', 'writebacks', 'writeback_time', 'extends',
+                       'extend_time', 'hits', 'evictions', 'reuses', 'fsyncs', 'fsync_time'];
+  col text;
+  expr text;
+BEGIN
+  IF v < 160000 THEN
+    RETURN;
+  END IF;
+  cols := cols || ARRAY['read_bytes', 'write_bytes', 'extend_bytes'] || CASE WHEN v < 180000 THEN ARRAY['op_bytes'] END;
+  FOREACH col IN ARRAY cols LOOP
+    metric := 'pg_stat_io_' || CASE WHEN col LIKE '%\_time' THEN col || '_seconds_total'
+                                    WHEN col = 'op_bytes' THEN col ELSE col || '_total' END;
+    expr := CASE WHEN v < 180000 AND col LIKE '%\_bytes' AND col <> 'op_bytes'
+                 THEN replace(col, '_bytes', 's') || ' * op_bytes' ELSE col END;
+    EXECUTE format('SELECT count(%s) FROM pg_stat_io', expr) INTO series;
+    RETURN NEXT;
+  END LOOP;
+END $$;
+SELECT coalesce(e.metric, s.metric) AS metric, e.series AS expected, s.series AS exported
+FROM regress_io_expected() e
+FULL JOIN (SELECT metric, count(*) AS series FROM regress.samples(ARRAY['io'])
+           WHERE metric LIKE 'pg_stat_io%' GROUP BY 1) s USING (metric)
+WHERE e.series IS DISTINCT FROM s.series ORDER BY 1;
+SELECT (count(*) > 0) = (current_setting('server_version_num')::int >= 160000) AS self_metrics_from_16
+FROM regress.samples(ARRAY['io']) WHERE metric LIKE 'pg_exporter_collector%';
+SELECT DISTINCT labels FROM regress.shape(ARRAY['io']) WHERE metric LIKE 'pg_stat_io%'
+UNION SELECT 'backend_type,context,object' WHERE current_setting('server_version_num')::int < 160000;
+DROP FUNCTION regress_io_expected();
 
 -- Replication slots: one reserving WAL, one not (yet).
 SELECT slot_name FROM pg_create_physical_replication_slot('regress_reserved', true);

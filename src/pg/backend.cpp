@@ -15,10 +15,9 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
-#include "utils/inval.h"
-#include "utils/syscache.h"
 
 #include "pg/compat/guc.h"
+#include "pg/compat/syscache.h"
 #include "pg/compat/wait_set.h"
 }
 
@@ -30,8 +29,8 @@ uint64_t catalog_changes = 0;
 uint64_t config_changes = 0;
 
 // Called by PostgreSQL's invalidation processing: must not fail.
-void on_catalog_invalidation(Datum, int, uint32) { catalog_changes++; }
-void on_role_invalidation(Datum, int, uint32) { config_changes++; }
+void on_catalog_invalidation(Datum, pgx_syscache_id, uint32) { catalog_changes++; }
+void on_role_invalidation(Datum, pgx_syscache_id, uint32) { config_changes++; }
 
 }  // namespace
 
