@@ -8,8 +8,39 @@ SELECT * FROM regress.families(ARRAY['server']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['server']);
 SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_replication_is_replica';
 
-SELECT * FROM regress.families(ARRAY['database']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['database']) WHERE metric <> 'pg_stat_database_stats_reset';
+-- pg_stat_database's session columns from 14.
+SELECT * FROM regress.family_diff(ARRAY['database'], $$
+  pg_database_connection_limit gauge
+  pg_database_size_bytes gauge
+  pg_stat_database_blk_read_time counter
+  pg_stat_database_blk_write_time counter
+  pg_stat_database_blks_hit counter
+  pg_stat_database_blks_read counter
+  pg_stat_database_conflicts counter
+  pg_stat_database_deadlocks counter
+  pg_stat_database_numbackends gauge
+  pg_stat_database_stats_reset counter
+  pg_stat_database_temp_bytes counter
+  pg_stat_database_temp_files counter
+  pg_stat_database_tup_deleted counter
+  pg_stat_database_tup_fetched counter
+  pg_stat_database_tup_inserted counter
+  pg_stat_database_tup_returned counter
+  pg_stat_database_tup_updated counter
+  pg_stat_database_xact_commit counter
+  pg_stat_database_xact_rollback counter
+  pg_stat_database_active_time_seconds_total counter 14+
+  pg_stat_database_idle_in_transaction_time_seconds_total counter 14+
+  pg_stat_database_session_time_seconds_total counter 14+
+  pg_stat_database_sessions_abandoned_total counter 14+
+  pg_stat_database_sessions_fatal_total counter 14+
+  pg_stat_database_sessions_killed_total counter 14+
+  pg_stat_database_sessions_total counter 14+
+$$);
+SELECT DISTINCT CASE WHEN metric LIKE 'pg\_stat\_database\_%' THEN 'pg_stat_database_*' ELSE metric END AS family,
+       labels
+FROM regress.shape(ARRAY['database'])
+WHERE metric LIKE 'pg\_database\_%' OR metric LIKE 'pg\_stat\_database\_%' ORDER BY 1;
 -- stats_reset for each database whose statistics have a reset time (15+: once
 -- reset; 13 and 14 set it when the collector first sees the database).
 SELECT count(*) = (SELECT count(*) FROM pg_stat_database WHERE datname IS NOT NULL AND stats_reset IS NOT NULL)
@@ -25,8 +56,15 @@ SELECT * FROM regress.shape(ARRAY['activity']);
 SELECT count(*) = 6 * (SELECT count(*) FROM pg_database) AS all_pairs
 FROM regress.samples(ARRAY['activity']) WHERE metric = 'pg_stat_activity_count';
 
-SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['locks']);
+-- pg_locks.waitstart (the longest wait) from 14.
+SELECT * FROM regress.family_diff(ARRAY['locks'], $$
+  pg_locks_blocked_sessions gauge
+  pg_locks_by_type gauge
+  pg_locks_count gauge
+  pg_locks_longest_wait_seconds gauge 14+
+$$);
+SELECT metric, labels FROM regress.shape(ARRAY['locks'])
+WHERE metric LIKE 'pg\_locks\_%' AND metric <> 'pg_locks_longest_wait_seconds';
 SELECT count(*) = 9 * (SELECT count(*) FROM pg_database) AS all_modes
 FROM regress.samples(ARRAY['locks']) WHERE metric = 'pg_locks_count';
 

@@ -1,8 +1,15 @@
 -- The locks collector beyond pg_locks_count (covered in collectors.sql):
 -- locks by type, blocked sessions, the longest lock wait. A real wait needs a
 -- second session: t/012_sessions_locks.pl.
-SELECT * FROM regress.families(ARRAY['locks']) ORDER BY 1;
-SELECT * FROM regress.shape(ARRAY['locks']);
+-- pg_locks.waitstart (the longest wait) from 14.
+SELECT * FROM regress.family_diff(ARRAY['locks'], $$
+  pg_locks_blocked_sessions gauge
+  pg_locks_by_type gauge
+  pg_locks_count gauge
+  pg_locks_longest_wait_seconds gauge 14+
+$$);
+SELECT metric, labels FROM regress.shape(ARRAY['locks'])
+WHERE metric LIKE 'pg\_locks\_%' AND metric <> 'pg_locks_longest_wait_seconds';
 
 -- Every lock type of this version (applytransaction from 16), granted and
 -- awaited, zero included.
@@ -28,8 +35,10 @@ FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
 SELECT m[1]::float8 >= 1 AS exclusive_lock_counted
 FROM regexp_matches(pgexporter.metrics(ARRAY['locks']),
   'pg_locks_count\{datname="' || current_database() || '",mode="accessexclusivelock"\} (\S+)') AS m;
--- Nobody waits: no blocked session, longest wait 0 (PG 14+).
+-- Nobody waits: no blocked session, longest wait 0 (14+; absent before).
 SELECT metric, value FROM regress.samples(ARRAY['locks'])
-WHERE metric IN ('pg_locks_blocked_sessions', 'pg_locks_longest_wait_seconds') ORDER BY 1;
+WHERE metric IN ('pg_locks_blocked_sessions', 'pg_locks_longest_wait_seconds')
+UNION ALL SELECT 'pg_locks_longest_wait_seconds', '0' WHERE current_setting('server_version_num')::int < 140000
+ORDER BY 1;
 COMMIT;
 DROP TABLE regress_locked;

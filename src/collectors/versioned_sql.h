@@ -24,7 +24,7 @@ struct BgwriterSql {
 };
 BgwriterSql bgwriter_sql(int server_version);
 
-// wal_receiver.cpp: pg_stat_wal_receiver (received_lsn on 13, flushed_lsn 14+).
+// wal_receiver.cpp: pg_stat_wal_receiver (the same columns on every supported version).
 std::string wal_receiver_sql(int server_version);
 
 // io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.

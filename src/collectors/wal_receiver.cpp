@@ -5,8 +5,8 @@
 //   the whole row when any column is NULL, and upstream_node is NULL unless the
 //   slot is named by repmgr (repmgr_slot_<id>): outside repmgr it exported
 //   nothing at all. A standby without a slot gets slot_name="".
-// - PostgreSQL 13 calls the flushed position received_lsn (renamed flushed_lsn
-//   in 14 with the same meaning): it is exported as flushed_lsn there too.
+// - The flushed position is flushed_lsn on every supported version (13
+//   renamed 12's received_lsn and added written_lsn).
 // - LSNs are not reduced modulo 2^52.
 // No row (nothing emitted) on a primary or a standby without a WAL receiver.
 #include <string>
@@ -16,14 +16,11 @@
 
 namespace collectors {
 
-std::string wal_receiver_sql(int server_version) {
-  const char* flushed = server_version >= 140000 ? "flushed_lsn" : "received_lsn";
-  return std::string(
-             "SELECT coalesce(trim(both '''' FROM substring(conninfo FROM 'host=([^ ]*)')), sender_host, '') "
-             "AS upstream_host, coalesce(slot_name, '') AS slot_name, coalesce(status, '') AS status, "
-             "receive_start_lsn - '0/0'::pg_lsn AS receive_start_lsn, receive_start_tli, ") +
-         flushed +
-         " - '0/0'::pg_lsn AS flushed_lsn, received_tli, "
+std::string wal_receiver_sql(int) {
+  return "SELECT coalesce(trim(both '''' FROM substring(conninfo FROM 'host=([^ ]*)')), sender_host, '') "
+         "AS upstream_host, coalesce(slot_name, '') AS slot_name, coalesce(status, '') AS status, "
+         "receive_start_lsn - '0/0'::pg_lsn AS receive_start_lsn, receive_start_tli, "
+         "flushed_lsn - '0/0'::pg_lsn AS flushed_lsn, received_tli, "
          "extract(epoch FROM last_msg_send_time) AS last_msg_send_time, "
          "extract(epoch FROM last_msg_receipt_time) AS last_msg_receipt_time, "
          "latest_end_lsn - '0/0'::pg_lsn AS latest_end_lsn, "
