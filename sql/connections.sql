@@ -64,11 +64,29 @@ SELECT txid_current() > 0 AS has_xid;
 SELECT value FROM regress.samples(ARRAY['connections']) WHERE metric = 'pg_long_running_transactions';
 COMMIT;
 
--- Wait event types: every type of every supported version, zero included.
-SELECT labels, count(*) AS series FROM regress.samples(ARRAY['connections'])
+-- Wait event types: every type of this version, zero included (17 added
+-- InjectionPoint, 19 renamed BufferPin to Buffer).
+SELECT labels, count(*) >= 9 AS series FROM regress.samples(ARRAY['connections'])
 WHERE metric = 'pg_wait_event_type' GROUP BY labels;
-SELECT string_agg(m[1], ',' ORDER BY m[1]) AS types
+CREATE TEMP TABLE wait_types AS
+SELECT m[1] AS type
 FROM regexp_matches(pgexporter.metrics(ARRAY['connections']), 'pg_wait_event_type\{type="([^"]+)"\}', 'g') AS m;
+SELECT string_agg(type, ',' ORDER BY type COLLATE "C")
+         = 'Activity,' || CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 'Buffer' ELSE 'BufferPin' END
+           || ',Client,Extension,IO,IPC,'
+           || CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'InjectionPoint,' ELSE '' END
+           || 'LWLock,Lock,Timeout' AS types_of_this_version
+FROM wait_types;
+-- From 17 the server lists its wait events (pg_wait_events): each of their
+-- types is exported.
+CREATE FUNCTION regress_wait_types_missing() RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('server_version_num')::int >= 170000 THEN
+    RETURN QUERY EXECUTE 'SELECT DISTINCT type FROM pg_wait_events EXCEPT SELECT type FROM wait_types';
+  END IF;
+END $$;
+SELECT * FROM regress_wait_types_missing();
+DROP FUNCTION regress_wait_types_missing();
 
 -- Connections by client: this session under its application_name and user.
 SELECT m[1] AS connections

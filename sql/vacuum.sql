@@ -16,7 +16,7 @@ SELECT * FROM regress.family_diff(ARRAY['vacuum'], $$
   pg_stat_progress_vacuum_num_dead_tuples gauge -16
   pg_stat_progress_vacuum_dead_tuple_bytes gauge 17+
   pg_stat_progress_vacuum_indexes_processed gauge 17+
-  pg_stat_progress_vacuum_indexes_total gauge 17+
+  pg_stat_progress_vacuum_indexes gauge 17+
   pg_stat_progress_vacuum_max_dead_tuple_bytes gauge 17+
   pg_stat_progress_vacuum_num_dead_item_ids gauge 17+
   pg_stat_progress_vacuum_delay_time_seconds gauge 18+

@@ -16,6 +16,7 @@ use Time::HiRes qw(sleep);
 my ($node, $port) = new_exporter_node('sessions', conf => "max_connections = 100\n");
 wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers');
+my $major = server_major($node);
 
 $node->safe_psql('postgres', q{
 CREATE TABLE locked (id int);
@@ -115,16 +116,18 @@ is(sample($s, 'pg_stat_activity_idle_in_transaction', qr/datname="postgres"/), 0
 is(sample($s, 'pg_long_running_transactions'), 0, 'no open transaction');
 
 # --- A vacuum held in its heap scan: a cursor pins a page that VACUUM FREEZE
-# must freeze, so it waits for the cleanup lock (wait event BufferPin). ---
+# must freeze, so it waits for the cleanup lock (wait event BufferPin of
+# class BufferPin; 19: BufferCleanup of class Buffer). ---
+my ($pin_class, $pin_event) = $major >= 19 ? ('Buffer', 'BufferCleanup') : ('BufferPin', 'BufferPin');
 my $pin = $node->background_psql('postgres');
 $pin->query_safe('BEGIN');
 $pin->query_safe('DECLARE c CURSOR FOR SELECT * FROM pinned');
 $pin->query_safe('FETCH 1 FROM c');
 my $vacuum = $node->background_psql('postgres');
 $vacuum->query_until(qr/start/, "\\echo start\nVACUUM (FREEZE) pinned;\n");
-$node->poll_query_until('postgres', q{
+$node->poll_query_until('postgres', qq{
 SELECT count(*) = 1 FROM pg_stat_progress_vacuum p JOIN pg_stat_activity a USING (pid)
-WHERE a.wait_event = 'BufferPin'})
+WHERE a.wait_event_type = '$pin_class' AND a.wait_event = '$pin_event'})
   or die 'the vacuum never waited on the pin';
 
 ($s, $types) = scrape();
@@ -138,12 +141,14 @@ is($phases, 7, 'seven phase series for the one vacuum');
 my $heap = $node->safe_psql('postgres', "SELECT pg_relation_size('pinned') / current_setting('block_size')::int");
 is(sample($s, 'pg_stat_progress_vacuum_heap_blks', $rel), $heap, 'heap_blks is the table size in blocks');
 ok(defined sample($s, 'pg_stat_progress_vacuum_heap_blks_scanned', $rel), 'heap_blks_scanned present');
-ok(defined sample($s, 'pg_stat_progress_vacuum_num_dead_tuples', $rel), 'num_dead_tuples present (PG 13-16)');
+my $dead = $major >= 17 ? 'pg_stat_progress_vacuum_num_dead_item_ids' : 'pg_stat_progress_vacuum_num_dead_tuples';
+ok(defined sample($s, $dead, $rel), "$dead present (13-16: num_dead_tuples, 17+: num_dead_item_ids)");
 is(sample($s, 'pg_vacuum_active'), 1, 'pg_vacuum_active 1');
 is(sample($s, 'pg_vacuum_in_progress', qr/datname="postgres",table="public\.pinned"/), 1, 'pg_vacuum_in_progress');
 is(sample($s, 'pg_vacuum_is_autovacuum', qr/table="public\.pinned"/), 0, 'a VACUUM command, not autovacuum');
 cmp_ok(sample($s, 'pg_vacuum_duration_seconds', qr/table="public\.pinned"/), '>=', 0, 'duration known');
-is(sample($s, 'pg_wait_event_type', qr/type="BufferPin"/), 1, 'the vacuum waits on a buffer pin');
+is(sample($s, 'pg_wait_event_type', qr/type="$pin_class"/), 1, "the vacuum waits on a buffer pin (class $pin_class)");
+is(sample($s, 'pg_wait_event', qr/event="$pin_event"/), 1, "wait event $pin_event");
 
 # Released, the vacuum finishes: every per-vacuum series disappears.
 $pin->query_safe('COMMIT');

@@ -26,7 +26,7 @@ END LOOP; END \$\$;
 });
 my $tmp = $node->data_dir . '/base/pgsql_tmp';
 
-sub fd_count { opendir(my $d, "/proc/$pid/fd") or return -1; my $n = () = readdir($d); closedir $d; return $n; }
+sub fd_count { opendir(my $d, "/proc/$pid/fd") or die "/proc/$pid/fd: $!"; my $n = () = readdir($d); closedir $d; return $n; }
 
 # Every family's samples must come in one run: pieces of a family put in
 # the wrong order, or one family written twice, would break the run.
@@ -75,7 +75,7 @@ cmp_ok($spooled, '>', length($body) / 2, 'most of it was sent from the temporary
 # files: the count must stay where it is from here on.
 my $fds_before = fd_count();
 check_scrape("scrape $_") for 2 .. 3;
-is(fd_count(), $fds_before, 'no file descriptor left open after scrapes');
+cmp_ok(fd_count(), '<=', $fds_before, 'no file descriptor left open after scrapes');
 opendir(my $d, $tmp) or die "no $tmp: $!";
 my @left = grep { !/^\.\.?$/ } readdir($d);
 closedir $d;
@@ -92,7 +92,7 @@ like($log, qr/scrape kept in memory: could not create file/, 'the reason is logg
 check_scrape('pgsql_tmp writable again');
 $log = slurp_file($node->logfile, $log_pos);
 like($log, qr/scrapes are written to temporary files again/, 'the recovery is logged');
-is(fd_count(), $fds_before, 'no file descriptor left open after the failure');
+cmp_ok(fd_count(), '<=', $fds_before, 'no file descriptor left open after the failure');
 
 # Scrapes with pg_exporter.spool_keep_free set to $value (after a reload):
 # kept in memory; returns what the server logged meanwhile.

@@ -2,9 +2,11 @@
 # its mixin's dashboards and alerts, and the widely used Grafana dashboards
 # reference is exported by a primary and a streaming standby with the matching
 # features in use, or is listed in t/compat/unavailable.txt with the reason it
-# cannot exist here. Also checks that README's metrics table lists every
-# family this setup exports (and writes the table it would generate to
-# tmp_check/metrics_table.md).
+# cannot exist here (on this server version, when the entry names versions).
+# Also checks that README's metrics table lists every family this setup
+# exports with a PostgreSQL column that includes this version, and that every
+# family it lists for this version is exported (and writes the table it would
+# generate to tmp_check/metrics_table.md).
 use strict;
 use warnings;
 use FindBin;
@@ -32,6 +34,14 @@ autovacuum_naptime = 1
 pg_exporter.statements_query_length = 40
 });
 wait_for_worker($primary);
+my $major = int($primary->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+note "PostgreSQL $major";
+# 18+: vacuum delay times (pg_stat_progress_vacuum.delay_time).
+if ($major >= 18)
+{
+	$primary->append_conf('postgresql.conf', "track_cost_delay_timing = on\n");
+	$primary->reload;
+}
 
 # Features in use: extensions, a scanned and vacuumed table with indexes, a
 # function, WAL archived, a physical slot (the standby's) and a logical one.
@@ -164,16 +174,27 @@ for my $list (sort glob("$compat/*.txt"))
 	is(scalar(@stale), 0, "$file: no name both present and listed unavailable") or diag "stale: @stale";
 }
 
-# README's table lists every family exported here.
-my $table = metrics_table(\%families, \%default_on);
-PostgreSQL::Test::Utils::append_to_file("$PostgreSQL::Test::Utils::tmp_check/metrics_table.md", $table);
+# README's table lists every family exported here, for this version, and
+# every family it lists for this version is exported here.
 my $readme = slurp_file("$FindBin::RealBin/../README.md");
 my ($section) = $readme =~ /<!-- metrics-table:begin -->(.*)<!-- metrics-table:end -->/s;
-my %documented = map { $_ => 1 } ($section // '') =~ /^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \|/mg;
-my @undocumented = grep { !$documented{$_} && !/^app_/ && !/^pg_settings_(?!pending_restart$)/ } sort keys %present;
-is(scalar(@undocumented), 0, 'README metrics table lists every exported family')
+my %documented;    # family => PostgreSQL versions
+for my $line (split /\n/, $section // '')
+{
+	my @cells = map { s/^\s+|\s+$//gr } split /(?<!\\)\|/, $line;
+	next unless @cells >= 8 && $cells[1] =~ /^`([a-zA-Z_:][a-zA-Z0-9_:]*)`$/;
+	$documented{$1} = $cells[6];
+}
+my $table = metrics_table(\%families, \%default_on, \%documented);
+PostgreSQL::Test::Utils::append_to_file("$PostgreSQL::Test::Utils::tmp_check/metrics_table.md", $table);
+my @undocumented = grep { !in_versions($documented{$_} // 'none', $major) && !/^app_/ && !/^pg_settings_(?!pending_restart$)/ }
+  sort keys %present;
+is(scalar(@undocumented), 0, "README metrics table lists every exported family for PostgreSQL $major")
   or diag "undocumented: @undocumented"
   or diag "generated table: $PostgreSQL::Test::Utils::tmp_check/metrics_table.md";
+my @unexported = grep { in_versions($documented{$_}, $major) && !$present{$_} } sort keys %documented;
+is(scalar(@unexported), 0, "every family README lists for PostgreSQL $major is exported")
+  or diag "not exported: @unexported";
 
 # Release in dependency order: the lock holder first (the waiter proceeds),
 # the slowed vacuum by cancellation.
@@ -225,27 +246,42 @@ sub read_names
 	return @n;
 }
 
+# name<TAB>why, or name<TAB>versions<TAB>why for a name unavailable only on
+# those server versions; returns the names unavailable on this one.
 sub read_reasons
 {
 	my ($file) = @_;
 	my %r;
 	for (read_names($file))
 	{
-		my ($name, $why) = split /\t+/, $_, 2;
+		my ($name, $versions, $why) = split /\t+/, $_, 3;
+		($versions, $why) = ('all', $versions) unless defined $why;
 		die "$file: no reason for $name" unless defined $why && $why =~ /\S/;
-		$r{$name} = $why;
+		$r{$name} = $why if in_versions($versions, $major);
 	}
 	return %r;
 }
 
+# Whether server major version $v is in "all", "14+", "-16" or "14-17".
+sub in_versions
+{
+	my ($range, $v) = @_;
+	return 1 if $range eq 'all';
+	return 0 if $range eq 'none';
+	return $v >= $1 if $range =~ /^(\d+)\+$/;
+	return $v <= $1 if $range =~ /^-(\d+)$/;
+	return $v >= $1 && $v <= $2 if $range =~ /^(\d+)-(\d+)$/;
+	die "unknown version range '$range'";
+}
+
 sub metrics_table
 {
-	my ($fams, $default_on) = @_;
+	my ($fams, $default_on, $documented) = @_;
 	my %pe = map { $_ => 1 } read_names("$compat/postgres_exporter_collectors.txt"),
 	  (-e "$compat/postgres_mixin.txt" ? read_names("$compat/postgres_mixin.txt") : ()),
 	  (-e "$compat/grafana_9628.txt" ? read_names("$compat/grafana_9628.txt") : ());
 	my %rust = map { $_ => 1 } read_names("$compat/rust_pg_exporter.txt");
-	my $out = "| Family | Type | Labels | Collector | Default | Same name in | Meaning |\n|---|---|---|---|---|---|---|\n";
+	my $out = "| Family | Type | Labels | Collector | Default | PostgreSQL | Same name in | Meaning |\n|---|---|---|---|---|---|---|---|\n";
 	for my $f (sort keys %$fams)
 	{
 		my $d = $fams->{$f};
@@ -260,9 +296,10 @@ sub metrics_table
 		$same = 'postgres_exporter' if $f =~ /^pg_settings_/ && $same eq 'new';
 		my $labels = join(', ', sort keys %{ $d->{labels} // {} });
 		my $help = ($d->{help} // '') =~ s/\|/\\|/gr;
-		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $same | $help |\n";
+		my $versions = $documented->{$f} // "$major (new)";
+		$out .= "| `$f` | $d->{type} | $labels | $collector | $default | $versions | $same | $help |\n";
 	}
-	$out .= "| `pg_settings_<name>[_bytes\\|_seconds]` | gauge |  | settings | on | postgres_exporter | "
+	$out .= "| `pg_settings_<name>[_bytes\\|_seconds]` | gauge |  | settings | on | all | postgres_exporter | "
 	  . "Every boolean, integer and real setting, units converted to bytes and seconds like postgres_exporter; the configured value (reset_val), not the scraping session's own. |\n";
 	return $out;
 }

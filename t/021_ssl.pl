@@ -83,8 +83,15 @@ my ($code, $pout) = promtool_check($r->{body});
 ok($code == 0 || $code == 3, "promtool parses the exposition (exit $code)") or diag $pout;
 is_deeply(promtool_unexpected($pout), [], 'no new lint findings') or diag $pout;
 
-# The SQL interface from a TLS session counts that session.
-my $sql_body = $node->safe_psql('postgres', "SELECT pgexporter.metrics(ARRAY['ssl'])", connstr => $connstr);
+# The SQL interface from a TLS session counts that session. psql by hand:
+# 13's PostgresNode::psql ignores connstr (it would connect over the socket).
+my ($sql_out, $sql_err) = ('', '');
+IPC::Run::run([ 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, '-c',
+		"SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", '-c', "SELECT pgexporter.metrics(ARRAY['ssl'])" ],
+	'<', \'', '>', \$sql_out, '2>', \$sql_err)
+  or die "psql over TLS failed: $sql_err";
+my ($self_tls, $sql_body) = split /\n/, $sql_out, 2;
+is($self_tls, 't', 'the SQL session is itself a TLS session');
 ($s) = parse_exposition($sql_body);
 my $n = 0;
 $n += $s->{$_} for grep { /^pg_ssl_connections\{/ } keys %$s;

@@ -14,7 +14,8 @@ use Time::HiRes qw(time sleep);
 use FindBin;
 
 our @EXPORT = qw(new_exporter_node http_request raw_exchange parse_exposition sample
-  worker_pid wait_for_worker wait_for_listening promtool_check promtool_unexpected proc_cpu_seconds);
+  worker_pid wait_for_worker wait_for_listening promtool_check promtool_unexpected proc_cpu_seconds
+  server_major);
 
 # A node with pg_exporter preloaded on a free port; cache off so every scrape
 # runs the collectors.
@@ -107,6 +108,13 @@ sub sample
 		return $samples->{$k};
 	}
 	return undef;
+}
+
+# The running server's major version (13 .. 19).
+sub server_major
+{
+	my ($node) = @_;
+	return int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
 }
 
 sub worker_pid

@@ -43,8 +43,21 @@
 #include <vector>
 
 #include "collectors/collector.h"
+#include "collectors/versioned_sql.h"
 
 namespace collectors {
+
+const std::vector<const char*>& wait_event_types(int server_version) {
+  // 17 added InjectionPoint; 19 renamed BufferPin to Buffer (its events are
+  // BufferCleanup and the buffer content locks).
+  static const std::vector<const char*> v13 = {"Activity", "BufferPin", "Client", "Extension", "IO",
+                                               "IPC",      "Lock",      "LWLock", "Timeout"};
+  static const std::vector<const char*> v17 = {"Activity", "BufferPin", "Client", "Extension", "InjectionPoint",
+                                               "IO",       "IPC",       "Lock",   "LWLock",    "Timeout"};
+  static const std::vector<const char*> v19 = {"Activity", "Buffer", "Client", "Extension", "InjectionPoint",
+                                               "IO",       "IPC",    "Lock",   "LWLock",    "Timeout"};
+  return server_version >= 190000 ? v19 : server_version >= 170000 ? v17 : v13;
+}
 
 namespace {
 
@@ -54,9 +67,6 @@ constexpr auto G = prometheus::MetricType::Gauge;
 constexpr int kTopClients = 50;
 // postgres_exporter's pg_process_idle_seconds buckets.
 constexpr int kIdleBuckets[] = {1, 2, 5, 15, 30, 60, 90, 120, 300};
-// Wait event types of every supported version: exported even when zero.
-constexpr const char* kWaitEventTypes[] = {"Activity", "BufferPin", "Client", "Extension", "IO",
-                                           "IPC",      "Lock",      "LWLock", "Timeout"};
 
 constexpr const char* kSettingsSql =
     "SELECT current_setting('max_connections')::float8 AS max_connections, "
@@ -192,9 +202,9 @@ void collect_per_database(const Sessions& sessions, metrics::Sink& out) {
   }
 }
 
-void collect_wait_events(const Sessions& sessions, metrics::Sink& out) {
+void collect_wait_events(int server_version, const Sessions& sessions, metrics::Sink& out) {
   std::map<std::string, double> types, events;
-  for (const char* t : kWaitEventTypes) types[t] = 0;
+  for (const char* t : wait_event_types(server_version)) types[t] = 0;
   for (const Session& s : sessions.rows) {
     if (s.state != "active" || s.wait_event_type.empty() || s.wait_event.empty()) continue;
     types[s.wait_event_type]++;
@@ -285,7 +295,7 @@ void collect_connections(const Context& ctx, metrics::Sink& out) {
   const Sessions& sessions = ctx.sessions();
   collect_global(ctx, sessions, out);
   collect_per_database(sessions, out);
-  collect_wait_events(sessions, out);
+  collect_wait_events(ctx.server_version, sessions, out);
   collect_by_client(sessions, out);
   collect_idle_histogram(sessions, out);
   collect_prepared(ctx, out);

@@ -14,7 +14,8 @@
 // - Progress rows come from the view, whose columns change with the version:
 //   PG 17 replaced max_dead_tuples/num_dead_tuples (tuple counts) with
 //   max_dead_tuple_bytes/dead_tuple_bytes (bytes) and added num_dead_item_ids,
-//   indexes_total, indexes_processed; PG 18 added delay_time (milliseconds,
+//   indexes_total (exported as pg_stat_progress_vacuum_indexes: a gauge must
+//   not end in _total), indexes_processed; PG 18 added delay_time (milliseconds,
 //   zero unless track_cost_delay_timing is on: absent then). postgres_exporter
 //   reads the raw parameters and so exports bytes as "max_dead_tuples" on 17+;
 //   here each version exports what its columns mean (vacuum_progress_sql).
@@ -153,7 +154,7 @@ void collect_progress(const Context& ctx, metrics::Sink& out) {
                 {"max_dead_tuple_bytes", "pg_stat_progress_vacuum_max_dead_tuple_bytes", G, helps[6].c_str()},
                 {"dead_tuple_bytes", "pg_stat_progress_vacuum_dead_tuple_bytes", G, helps[7].c_str()},
                 {"num_dead_item_ids", "pg_stat_progress_vacuum_num_dead_item_ids", G, helps[8].c_str()},
-                {"indexes_total", "pg_stat_progress_vacuum_indexes_total", G, helps[9].c_str()},
+                {"indexes_total", "pg_stat_progress_vacuum_indexes", G, helps[9].c_str()},
                 {"indexes_processed", "pg_stat_progress_vacuum_indexes_processed", G, helps[10].c_str()},
                 {"delay_time_seconds", "pg_stat_progress_vacuum_delay_time_seconds", G, helps[11].c_str()},
             });

@@ -10,9 +10,9 @@
 
 namespace collectors {
 
-// The versions the exporter answers for: 13 to 18.
+// The versions the exporter answers for: 13 to 19.
 constexpr int kOldestSupportedVersion = 130000;
-constexpr int kNewestKnownVersion = 189999;
+constexpr int kNewestKnownVersion = 199999;
 
 // wal.cpp: pg_stat_wal (14+; write/sync columns on 14..17 only); "" before 14.
 std::string wal_stat_sql(int server_version);
@@ -33,6 +33,9 @@ std::string io_sql(int server_version);
 std::string relation_catalog_sql(int server_version);
 // vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
 std::string vacuum_progress_sql(int server_version);
+// connections.cpp: the wait event types of each version, exported even when
+// no session waits on them.
+const std::vector<const char*>& wait_event_types(int server_version);
 // locks.cpp: the lock types of each version; pg_locks grouped once, with
 // the longest wait from 14 (pg_locks.waitstart).
 std::vector<std::string> lock_types(int server_version);

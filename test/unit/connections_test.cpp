@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "collectors/versioned_sql.h"
 #include "metrics/render.h"
 #include "metrics/sink.h"
 #include "unit.h"
@@ -50,4 +51,22 @@ TEST(histogram_and_scalar_samples_do_not_mix) {
     threw = true;
   }
   CHECK(threw);
+}
+
+// pg_wait_event_type is zero-filled with the classes of the server's version:
+// a class the server does not have would be a series that can never move.
+TEST(wait_event_types_per_version) {
+  auto has = [](int v, const char* type) {
+    for (const char* t : collectors::wait_event_types(v))
+      if (std::string(t) == type) return true;
+    return false;
+  };
+  for (int v : {130000, 140000, 150000, 160000, 170000, 180000, 190000}) {
+    CHECK(has(v, "Lock"));
+    CHECK(has(v, "LWLock"));
+    CHECK(has(v, "IO"));
+    CHECK_EQ(has(v, "BufferPin"), v < 190000);
+    CHECK_EQ(has(v, "Buffer"), v >= 190000);
+    CHECK_EQ(has(v, "InjectionPoint"), v >= 170000);
+  }
 }

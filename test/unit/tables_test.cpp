@@ -12,7 +12,7 @@ namespace {
 
 bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
-const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000};
+const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000, 190000};
 
 }  // namespace
 

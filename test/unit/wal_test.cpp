@@ -10,7 +10,7 @@ namespace {
 
 bool has(const std::string& sql, const char* part) { return sql.find(part) != std::string::npos; }
 
-const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000};
+const int kVersions[] = {130000, 140000, 150000, 160000, 170000, 180000, 190000};
 
 }  // namespace
 
