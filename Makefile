@@ -26,6 +26,10 @@ CRYPTO_LIBS   := $(shell pkg-config --libs libcrypto)
 
 PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
+# WERROR=1 (CI): every supported server version must build warning-free.
+ifneq ($(WERROR),)
+PG_CXXFLAGS += -Werror
+endif
 # gcc -shared links the module: libstdc++ is not added for us.
 SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) -lstdc++
 
