@@ -262,12 +262,15 @@ sub read_reasons
 	return %r;
 }
 
-# Whether server major version $v is in "all", "14+", "-16" or "14-17".
+# Whether server major version $v is in "all", "14+", "-16", "14-17", "17"
+# or a list of those ("13,15").
 sub in_versions
 {
 	my ($range, $v) = @_;
 	return 1 if $range eq 'all';
 	return 0 if $range eq 'none';
+	return scalar grep { in_versions($_, $v) } split /,/, $range if $range =~ /,/;
+	return $v == $range if $range =~ /^\d+$/;
 	return $v >= $1 if $range =~ /^(\d+)\+$/;
 	return $v <= $1 if $range =~ /^-(\d+)$/;
 	return $v >= $1 && $v <= $2 if $range =~ /^(\d+)-(\d+)$/;
