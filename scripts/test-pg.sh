@@ -38,7 +38,7 @@ if [ -n "$chroot_dir" ]; then
   tree_in=/home/pgtest/pg_exporter-$ver     # path inside the chroot
   tree=$chroot_dir$tree_in
   pg_config=/usr/lib/postgresql/$ver/bin/pg_config
-  in_env() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
+  in_env() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }
   as_tester() { in_env su pgtest -s /bin/bash -c "$1"; }
   tester=pgtest
 else

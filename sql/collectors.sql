@@ -8,7 +8,7 @@ SELECT * FROM regress.families(ARRAY['server']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['server']);
 SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_replication_is_replica';
 
--- pg_stat_database's session columns from 14.
+-- pg_stat_database's session columns from 14, parallel worker counts from 18.
 SELECT * FROM regress.family_diff(ARRAY['database'], $$
   pg_database_connection_limit gauge
   pg_database_size_bytes gauge
@@ -36,6 +36,8 @@ SELECT * FROM regress.family_diff(ARRAY['database'], $$
   pg_stat_database_sessions_fatal_total counter 14+
   pg_stat_database_sessions_killed_total counter 14+
   pg_stat_database_sessions_total counter 14+
+  pg_stat_database_parallel_workers_launched_total counter 18+
+  pg_stat_database_parallel_workers_to_launch_total counter 18+
 $$);
 SELECT DISTINCT CASE WHEN metric LIKE 'pg\_stat\_database\_%' THEN 'pg_stat_database_*' ELSE metric END AS family,
        labels
@@ -56,12 +58,15 @@ SELECT * FROM regress.shape(ARRAY['activity']);
 SELECT count(*) = 6 * (SELECT count(*) FROM pg_database) AS all_pairs
 FROM regress.samples(ARRAY['activity']) WHERE metric = 'pg_stat_activity_count';
 
--- pg_locks.waitstart (the longest wait) from 14.
+-- pg_locks.waitstart (the longest wait) from 14, pg_stat_lock from 19.
 SELECT * FROM regress.family_diff(ARRAY['locks'], $$
   pg_locks_blocked_sessions gauge
   pg_locks_by_type gauge
   pg_locks_count gauge
   pg_locks_longest_wait_seconds gauge 14+
+  pg_stat_lock_fastpath_exceeded_total counter 19+
+  pg_stat_lock_wait_time_seconds_total counter 19+
+  pg_stat_lock_waits_total counter 19+
 $$);
 SELECT metric, labels FROM regress.shape(ARRAY['locks'])
 WHERE metric LIKE 'pg\_locks\_%' AND metric <> 'pg_locks_longest_wait_seconds';

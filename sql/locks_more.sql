@@ -1,15 +1,25 @@
 -- The locks collector beyond pg_locks_count (covered in collectors.sql):
 -- locks by type, blocked sessions, the longest lock wait. A real wait needs a
 -- second session: t/012_sessions_locks.pl.
--- pg_locks.waitstart (the longest wait) from 14.
+-- pg_locks.waitstart (the longest wait) from 14, pg_stat_lock from 19.
 SELECT * FROM regress.family_diff(ARRAY['locks'], $$
   pg_locks_blocked_sessions gauge
   pg_locks_by_type gauge
   pg_locks_count gauge
   pg_locks_longest_wait_seconds gauge 14+
+  pg_stat_lock_fastpath_exceeded_total counter 19+
+  pg_stat_lock_wait_time_seconds_total counter 19+
+  pg_stat_lock_waits_total counter 19+
 $$);
 SELECT metric, labels FROM regress.shape(ARRAY['locks'])
 WHERE metric LIKE 'pg\_locks\_%' AND metric <> 'pg_locks_longest_wait_seconds';
+
+-- pg_stat_lock (19+): each of its three families has one series per lock type.
+SELECT count(DISTINCT metric) = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 3 ELSE 0 END
+         AS families,
+       count(*) = CASE WHEN current_setting('server_version_num')::int >= 190000 THEN 3 * 12 ELSE 0 END AS series,
+       coalesce(bool_and(labels = 'locktype'), true) AS by_locktype
+FROM regress.samples(ARRAY['locks']) WHERE metric LIKE 'pg\_stat\_lock\_%';
 
 -- Every lock type of this version (applytransaction from 16), granted and
 -- awaited, zero included.

@@ -33,6 +33,7 @@ SELECT * FROM regress.family_diff(ARRAY['wal'], $$
   pg_stat_wal_buffers_full_total counter 14+
   pg_stat_wal_bytes_total counter 14+
   pg_stat_wal_fpi_total counter 14+
+  pg_stat_wal_fpi_bytes_total counter 19+
   pg_stat_wal_records_total counter 14+
   pg_stat_wal_sync_time_seconds_total counter 14-17
   pg_stat_wal_sync_total counter 14-17
@@ -57,9 +58,10 @@ GRANT EXECUTE ON FUNCTION pgexporter.metrics(text[]) TO regress_wal_plain, regre
 SET ROLE regress_wal_plain;
 SELECT metric, labels, value FROM regress.samples(ARRAY['wal'])
 WHERE metric LIKE 'pg_wal_%' OR metric = 'pg_exporter_collector_success' ORDER BY 1;
--- (pg_stat_wal: 8 families on 14 to 17, 4 from 18)
+-- (pg_stat_wal: 8 families on 14 to 17, 4 on 18, 5 from 19)
 SELECT count(*) = CASE WHEN current_setting('server_version_num')::int < 140000 THEN 0
-                       WHEN current_setting('server_version_num')::int < 180000 THEN 8 ELSE 4 END AS wal_stat_families
+                       WHEN current_setting('server_version_num')::int < 180000 THEN 8
+                       WHEN current_setting('server_version_num')::int < 190000 THEN 4 ELSE 5 END AS wal_stat_families
 FROM regress.families(ARRAY['wal']) WHERE family LIKE 'pg_stat_wal_%';
 RESET ROLE;
 SET ROLE regress_wal_monitor;

@@ -47,16 +47,16 @@
 
 namespace collectors {
 
-const std::vector<const char*>& wait_event_types(int server_version) {
-  // 17 added InjectionPoint; 19 renamed BufferPin to Buffer (its events are
-  // BufferCleanup and the buffer content locks).
-  static const std::vector<const char*> v13 = {"Activity", "BufferPin", "Client", "Extension", "IO",
-                                               "IPC",      "Lock",      "LWLock", "Timeout"};
-  static const std::vector<const char*> v17 = {"Activity", "BufferPin", "Client", "Extension", "InjectionPoint",
-                                               "IO",       "IPC",       "Lock",   "LWLock",    "Timeout"};
-  static const std::vector<const char*> v19 = {"Activity", "Buffer", "Client", "Extension", "InjectionPoint",
-                                               "IO",       "IPC",    "Lock",   "LWLock",    "Timeout"};
-  return server_version >= 190000 ? v19 : server_version >= 170000 ? v17 : v13;
+std::vector<const char*> wait_event_types(int server_version) {
+  // 19 renamed BufferPin to Buffer (its events are BufferCleanup and the
+  // buffer content locks); 17 added InjectionPoint.
+  std::vector<const char*> types = {"Activity", server_version >= 190000 ? "Buffer" : "BufferPin",
+                                    "Client",   "Extension",
+                                    "IO",       "IPC",
+                                    "Lock",     "LWLock",
+                                    "Timeout"};
+  if (server_version >= 170000) types.push_back("InjectionPoint");
+  return types;
 }
 
 namespace {

@@ -2,14 +2,31 @@
 // postgres_exporter's names and types so its dashboards work unchanged. Its
 // pg_stat_database counters predate the _total rule and keep their old names;
 // the times stay in milliseconds as it exports them. The PG14+ session columns
-// are new families in the same style (seconds, _total).
+// and 18's parallel worker counts are new families in the same style
+// (seconds, _total).
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "collectors/collector.h"
+#include "collectors/versioned_sql.h"
 
 namespace collectors {
+
+std::string database_stat_sql(int server_version) {
+  // The row with a NULL datname holds shared objects: no database to name.
+  std::string sql =
+      "SELECT datid::text AS datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, "
+      "tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, "
+      "deadlocks, blk_read_time, blk_write_time, extract(epoch FROM stats_reset) AS stats_reset";
+  if (server_version >= 140000) {
+    sql +=
+        ", session_time, active_time, idle_in_transaction_time, sessions, sessions_abandoned, "
+        "sessions_fatal, sessions_killed";
+  }
+  if (server_version >= 180000) sql += ", parallel_workers_to_launch, parallel_workers_launched";
+  return sql + " FROM pg_stat_database WHERE datname IS NOT NULL";
+}
 
 namespace {
 
@@ -17,18 +34,7 @@ constexpr auto C = prometheus::MetricType::Counter;
 constexpr auto G = prometheus::MetricType::Gauge;
 
 void collect_database(const Context& ctx, metrics::Sink& out) {
-  // The row with a NULL datname holds shared objects: no database to name.
-  std::string sql =
-      "SELECT datid::text AS datid, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, "
-      "tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, "
-      "deadlocks, blk_read_time, blk_write_time, extract(epoch FROM stats_reset) AS stats_reset";
-  if (ctx.server_version >= 140000) {
-    sql +=
-        ", session_time, active_time, idle_in_transaction_time, sessions, sessions_abandoned, "
-        "sessions_fatal, "
-        "sessions_killed";
-  }
-  sql += " FROM pg_stat_database WHERE datname IS NOT NULL";
+  const std::string sql = database_stat_sql(ctx.server_version);
   emit_rows(
       ctx.query(sql.c_str()), out, {"datid", "datname"},
       {
@@ -68,6 +74,11 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
            "Sessions terminated by fatal errors."},
           {"sessions_killed", "pg_stat_database_sessions_killed_total", C,
            "Sessions terminated by operator intervention."},
+          // PostgreSQL 18+.
+          {"parallel_workers_to_launch", "pg_stat_database_parallel_workers_to_launch_total", C,
+           "Parallel workers queries in this database planned to launch."},
+          {"parallel_workers_launched", "pg_stat_database_parallel_workers_launched_total", C,
+           "Parallel workers queries in this database launched."},
       });
 
   // Databases that refuse connections (template0) are skipped. pg_database_size

@@ -14,7 +14,9 @@
 // read once per scrape for all of them (three reads before: each takes every
 // lock-manager partition lock, which the sessions of a busy server wait on).
 // Blocked sessions come from the scrape's shared read of pg_stat_activity
-// (sessions.h).
+// (sessions.h). From PostgreSQL 19, pg_stat_lock's cumulative counters per
+// lock type: waits that outlasted deadlock_timeout (counted only with
+// log_lock_waits on), their time, and fast-path slot overflows.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -46,7 +48,14 @@ std::string locks_sql(int server_version) {
   return sql + " FROM pg_locks l LEFT JOIN pg_database d ON d.oid = l.database GROUP BY 1, 2, 3, 4";
 }
 
+std::string lock_stats_sql(int server_version) {
+  if (server_version < 190000) return "";  // no pg_stat_lock before 19
+  return "SELECT locktype, waits, wait_time / 1000 AS wait_seconds, fastpath_exceeded FROM pg_stat_lock";
+}
+
 namespace {
+
+constexpr auto C = prometheus::MetricType::Counter;
 
 constexpr const char* kModes[] = {
     "accesssharelock", "rowsharelock",          "rowexclusivelock", "shareupdateexclusivelock",
@@ -100,13 +109,26 @@ void collect_locks(const Context& ctx, metrics::Sink& out) {
               "How long the longest current lock wait has lasted, in seconds (0 when none; PG 14+).")
         .add(longest_wait);
   }
+  const std::string stats_sql = lock_stats_sql(ctx.server_version);
+  if (stats_sql.empty()) return;
+  emit_rows(ctx.query(stats_sql.c_str()), out, {"locktype"},
+            {
+                {"waits", "pg_stat_lock_waits_total", C,
+                 "Lock waits longer than deadlock_timeout, by lock type (counted with log_lock_waits on; "
+                 "PG 19+)."},
+                {"wait_seconds", "pg_stat_lock_wait_time_seconds_total", C,
+                 "Time spent in those lock waits, in seconds (PG 19+)."},
+                {"fastpath_exceeded", "pg_stat_lock_fastpath_exceeded_total", C,
+                 "Locks that could not use the fast path because its slots were full (PG 19+)."},
+            });
 }
 
 }  // namespace
 
 extern const Collector locks_collector = {
     "locks",
-    "Locks per database and mode, per lock type; blocked sessions and the longest lock wait (pg_locks).",
+    "Locks per database and mode, per lock type; blocked sessions, the longest lock wait (pg_locks); lock "
+    "wait statistics (pg_stat_lock, 19+).",
     true,
     true,
     0,

@@ -14,7 +14,10 @@ namespace collectors {
 constexpr int kOldestSupportedVersion = 130000;
 constexpr int kNewestKnownVersion = 199999;
 
-// wal.cpp: pg_stat_wal (14+; write/sync columns on 14..17 only); "" before 14.
+// database.cpp: pg_stat_database (session columns from 14, parallel worker
+// counts from 18).
+std::string database_stat_sql(int server_version);
+// wal.cpp: pg_stat_wal (14+; write/sync columns on 14..17 only, wal_fpi_bytes from 19); "" before 14.
 std::string wal_stat_sql(int server_version);
 
 // bgwriter.cpp: pg_stat_bgwriter, and pg_stat_checkpointer from 17 ("" before).
@@ -35,11 +38,13 @@ std::string relation_catalog_sql(int server_version);
 std::string vacuum_progress_sql(int server_version);
 // connections.cpp: the wait event types of each version, exported even when
 // no session waits on them.
-const std::vector<const char*>& wait_event_types(int server_version);
+std::vector<const char*> wait_event_types(int server_version);
 // locks.cpp: the lock types of each version; pg_locks grouped once, with
 // the longest wait from 14 (pg_locks.waitstart).
 std::vector<std::string> lock_types(int server_version);
 std::string locks_sql(int server_version);
+// pg_stat_lock (19+); "" before.
+std::string lock_stats_sql(int server_version);
 // An extension version ("1.10") as major * 100 + minor (110); -1 if unparsable.
 int parse_extension_version(std::string_view text);
 

@@ -1,5 +1,6 @@
-// Version-dependent SQL of the wal, bgwriter, wal_receiver and io collectors,
-// for every supported server version (only 15 runs in CI).
+// Version-dependent SQL of the wal, bgwriter, wal_receiver, io and database
+// collectors, for every supported server version (each also runs against its
+// real server in CI: sql/*.sql and t/020 on 13 to 19).
 #include <string>
 
 #include "collectors/collector.h"
@@ -23,6 +24,7 @@ TEST(wal_stat_sql_per_version) {
     CHECK(has(sql, "wal_records, wal_fpi, wal_bytes, wal_buffers_full"));
     // 18 moved the write/sync columns to pg_stat_io.
     CHECK_EQ(has(sql, "wal_write, wal_sync, wal_write_time, wal_sync_time"), v < 180000);
+    CHECK_EQ(has(sql, "wal_fpi_bytes"), v >= 190000);
   }
 }
 
@@ -94,5 +96,15 @@ TEST(wal_collectors_registered) {
     if (!c) continue;
     CHECK(c->enabled_by_default);
     for (int v : kVersions) CHECK(collectors::supports(*c, v));
+  }
+}
+
+TEST(database_stat_sql_per_version) {
+  for (int v : kVersions) {
+    std::string sql = collectors::database_stat_sql(v);
+    CHECK(has(sql, "FROM pg_stat_database WHERE datname IS NOT NULL"));
+    CHECK(has(sql, "xact_commit, xact_rollback"));
+    CHECK_EQ(has(sql, "session_time, active_time, idle_in_transaction_time"), v >= 140000);
+    CHECK_EQ(has(sql, "parallel_workers_to_launch, parallel_workers_launched"), v >= 180000);
   }
 }

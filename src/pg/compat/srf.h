@@ -29,7 +29,8 @@ static inline void pgx_init_materialized_srf(FunctionCallInfo fcinfo) {
   if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
     elog(ERROR, "return type must be a row type");
   rsinfo->returnMode = SFRM_Materialize;
-  rsinfo->setResult = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
+  rsinfo->setResult =
+      tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
   rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
   MemoryContextSwitchTo(old);
 #endif
