@@ -33,7 +33,7 @@ SELECT count(*) FROM regress_stmt WHERE id > 44;
 SELECT count(*) FROM regress_stmt WHERE id > 45;
 
 -- The families of the installed extension version (1.8 in PostgreSQL 13, 1.9
--- in 14, 1.10 in 15 and 16, 1.11 in 17, 1.12 in 18): a row here is a family
+-- in 14, 1.10 in 15 and 16, 1.11 in 17, 1.12 in 18, 1.13 in 19): a row here is a family
 -- missing, unexpected or of the wrong type.
 CREATE TEMP TABLE stmt_families(family text, type text, since int);
 INSERT INTO stmt_families VALUES
@@ -68,7 +68,9 @@ INSERT INTO stmt_families VALUES
   ('pg_stat_statements_local_block_write_seconds_total', 'counter', 111),
   ('pg_stat_statements_wal_buffers_full_total', 'counter', 112),
   ('pg_stat_statements_parallel_workers_to_launch_total', 'counter', 112),
-  ('pg_stat_statements_parallel_workers_launched_total', 'counter', 112);
+  ('pg_stat_statements_parallel_workers_launched_total', 'counter', 112),
+  ('pg_stat_statements_generic_plan_calls_total', 'counter', 113),
+  ('pg_stat_statements_custom_plan_calls_total', 'counter', 113);
 CREATE TEMP TABLE stmt_version AS
 SELECT split_part(extversion, '.', 1)::int * 100 + split_part(extversion, '.', 2)::int AS v
 FROM pg_extension WHERE extname = 'pg_stat_statements';

@@ -121,6 +121,9 @@ std::string statements_sql(int extension_version, const std::string& schema, int
         ", sum(s.parallel_workers_to_launch) AS parallel_workers_to_launch"
         ", sum(s.parallel_workers_launched) AS parallel_workers_launched";
   }
+  if (v >= 113) {
+    sql += ", sum(s.generic_plan_calls) AS generic_plan_calls, sum(s.custom_plan_calls) AS custom_plan_calls";
+  }
   sql += " FROM " + schema + ".pg_stat_statements(false) s JOIN pg_catalog.pg_database d ON d.oid = s.dbid";
   sql += " WHERE s.queryid IS NOT NULL GROUP BY s.userid, d.datname, s.queryid";
   sql += " ORDER BY sum(" + total + ") DESC, s.queryid LIMIT " + std::to_string(limit < 1 ? 1 : limit);
@@ -259,6 +262,10 @@ void collect_statements(const Context& ctx, metrics::Sink& out) {
            "Parallel workers the statement's plans asked for (PostgreSQL 18)."},
           {"parallel_workers_launched", "pg_stat_statements_parallel_workers_launched_total", C,
            "Parallel workers actually launched for the statement (PostgreSQL 18)."},
+          {"generic_plan_calls", "pg_stat_statements_generic_plan_calls_total", C,
+           "Executions of the statement with a generic plan (PostgreSQL 19)."},
+          {"custom_plan_calls", "pg_stat_statements_custom_plan_calls_total", C,
+           "Executions of the statement with a custom plan (PostgreSQL 19)."},
           {"jit_functions", "pg_stat_statements_jit_functions_total", C,
            "Functions JIT-compiled for the statement."},
           {"jit_seconds", "pg_stat_statements_jit_seconds_total", C,

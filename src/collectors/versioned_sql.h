@@ -50,7 +50,7 @@ int parse_extension_version(std::string_view text);
 
 // statements: pg_stat_statements' columns depend on the installed extension
 // version (1.8 in PostgreSQL 13, 1.9 in 14, 1.10 in 15 and 16, 1.11 in 17,
-// 1.12 in 18), `schema` is the extension's schema, already quoted. "" when the
+// 1.12 in 18, 1.13 in 19), `schema` is the extension's schema, already quoted. "" when the
 // version is too old (before 1.2).
 std::string statements_sql(int extension_version, const std::string& schema, int limit);
 // The first `length` characters of the texts of these queryids (any that is

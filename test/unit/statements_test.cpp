@@ -22,8 +22,10 @@ int default_extension_version(int server_version) {
       return 110;
     case 17:
       return 111;
-    default:
+    case 18:
       return 112;
+    default:
+      return 113;
   }
 }
 
@@ -44,7 +46,7 @@ TEST(statements_extension_version_parsed) {
 }
 
 TEST(statements_sql_every_server_version) {
-  for (int server : {130000, 140000, 150000, 160000, 170000, 180000}) {
+  for (int server : {130000, 140000, 150000, 160000, 170000, 180000, 190000}) {
     const int ext = default_extension_version(server);
     const std::string sql = collectors::statements_sql(ext, "\"my schema\"", 100);
     CHECK(!sql.empty());
@@ -81,6 +83,9 @@ TEST(statements_sql_every_server_version) {
     // WAL buffers full and parallel workers from 1.12 (PostgreSQL 18).
     CHECK_EQ(has(sql, "sum(s.wal_buffers_full) AS wal_buffers_full"), server >= 180000);
     CHECK_EQ(has(sql, "s.parallel_workers_launched"), server >= 180000);
+    // Generic and custom plan counts from 1.13 (PostgreSQL 19).
+    CHECK_EQ(has(sql, "sum(s.generic_plan_calls) AS generic_plan_calls"), server >= 190000);
+    CHECK_EQ(has(sql, "sum(s.custom_plan_calls) AS custom_plan_calls"), server >= 190000);
     // JIT and temp block times from 1.10 (PostgreSQL 15).
     CHECK_EQ(has(sql, "s.jit_functions"), server >= 150000);
     CHECK_EQ(has(sql, "s.temp_blk_read_time"), server >= 150000);
