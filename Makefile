@@ -3,7 +3,7 @@
 
 MODULE_big = pg_exporter
 EXTENSION  = pg_exporter
-DATA       = pg_exporter--1.0.sql
+DATA       = pg_exporter--1.0.sql pg_exporter--1.0--1.1.sql
 PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
 
 SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))

@@ -83,8 +83,9 @@ $node->safe_psql('postgres', q{
 });
 $node->append_conf('postgresql.conf', "pg_exporter.role = 'exporter'\n");
 $node->reload;
-$node->poll_query_until('postgres',
-	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_exporter' AND usename = 'exporter'")
+# (pg_stat_activity shows the bootstrap superuser the worker connects as;
+# worker_status() the role it runs as.)
+$node->poll_query_until('postgres', "SELECT role = 'exporter' FROM pgexporter.worker_status()")
   or die 'worker did not restart as the new role';
 ok(wait_for_listening($port, 20), 'serving as the new role');
 my $log_offset = -s $node->logfile;

@@ -141,12 +141,11 @@ is($work_mem, 7 * 1024 * 1024, 'the reloaded value');
 
 # A role that may now read every setting sees the pending restart of a
 # superuser-only one, without a reload of its own.
-q1('CREATE ROLE watcher LOGIN');
+q1('CREATE ROLE watcher; CREATE EXTENSION pg_exporter');
 $node->append_conf('postgresql.conf', "pg_exporter.role = 'watcher'\nshared_preload_libraries = 'pg_exporter,pg_stat_statements'\n");
 $node->reload;
-ok($node->poll_query_until('postgres',
-		"SELECT usename = 'watcher' FROM pg_stat_activity WHERE backend_type = 'pg_exporter'"),
-	'the worker restarted as watcher');
+ok($node->poll_query_until('postgres', "SELECT role = 'watcher' FROM pgexporter.worker_status()"),
+	'the worker restarted as watcher (a role that cannot log in)');
 ok(wait_for_listening($port), 'and serves');
 $s = scrape();
 ok(defined sample($s, 'pg_settings_work_mem_bytes'), 'its scrape has the settings');

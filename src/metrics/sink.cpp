@@ -17,9 +17,12 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Label values are free text from the database: keep them valid UTF-8 so the
-// exposition stays parseable (invalid bytes become U+FFFD); `escape` also
-// escapes what the text format wants escaped in a label value (backslash,
-// double quote, newline).
+// exposition stays parseable, and distinct, so that two names never become
+// one series: an invalid byte becomes U+FFFD and its two hex digits (80..FF),
+// and a U+FFFD that was in the text becomes U+FFFD "U" (a SQL_ASCII database,
+// or another database's names in pg_database, can hold any bytes). `escape`
+// also escapes what the text format wants escaped in a label value
+// (backslash, double quote, newline).
 void append_utf8(std::string& out, std::string_view s, bool escape) {
   size_t i = 0;
   while (i < s.size()) {
@@ -46,11 +49,19 @@ void append_utf8(std::string& out, std::string_view s, bool escape) {
       static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
       ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
     }
-    if (ok) {
+    static const char kHex[] = "0123456789ABCDEF";
+    if (ok && s.compare(i, len, "\xEF\xBF\xBD") == 0) {
+      out.append(
+          "\xEF\xBF\xBD"
+          "U");
+      i += len;
+    } else if (ok) {
       out.append(s.data() + i, len);
       i += len;
     } else {
       out.append("\xEF\xBF\xBD");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
       i += 1;
     }
   }

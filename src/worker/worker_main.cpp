@@ -20,7 +20,7 @@ namespace {
 // All C++ lives below this frame; nothing escapes it.
 void run_worker(char* error, size_t len) noexcept {
   try {
-    pgx::worker_startup(guc::database, guc::role, guc::lock_timeout_ms);
+    pgx::worker_startup(guc::database, guc::lock_timeout_ms);
     // Never destroyed: the process ends by proc_exit.
     auto* exporter = new worker::Exporter();
     exporter->run();
