@@ -121,8 +121,7 @@ INSERT INTO pgexporter.custom_metrics (name, query, gauges, owner) VALUES
   ('zz_clash', 'SELECT 1 AS up', '{up}', 'regress_app'),
   ('zz_badlabel', 'SELECT 1 AS x', '{x}', 'regress_app'),
   ('zz_write', 'INSERT INTO app.jobs (queue, created_at) VALUES (''x'', now()) RETURNING id', '{id}', 'regress_app'),
-  -- Closes the wrapping the worker once put around a query, and opens a second statement.
-  ('zz_two', 'SELECT 1 AS x) a; SELECT (SELECT 1 AS x', '{x}', 'regress_app'),
+  ('zz_two', 'SELECT 1 AS x; INSERT INTO app.jobs (queue, created_at) VALUES (''two'', now())', '{x}', 'regress_app'),
   ('zz_sneaky_write', 'SELECT nextval(''app.orders_id_seq'') AS x', '{x}', 'regress_app'),
   ('zz_denied', 'SELECT count(*) AS x FROM app.jobs', '{x}', 'regress_other'),
   ('zz_superuser', 'SELECT 1 AS x', '{x}', 10::oid::regrole),

@@ -90,6 +90,9 @@ void run(void* p) {
             (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
              errmsg("query returned more than %llu rows", static_cast<unsigned long long>(a->max_rows))));
   spi::copy_tuptable(a->cxt, a->out);
+  // A die() the query brought on itself (pg_terminate_backend of its own
+  // backend) is taken here, while the part is still marked running.
+  CHECK_FOR_INTERRUPTS();
   leave_owner_context(&save);
   SPI_freeplan(plan);
   SPI_finish();
