@@ -9,7 +9,7 @@ PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
 SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS  = $(SRCS:.cpp=.o)
 
-REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache relation_filter custom_metrics
+REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache relation_filter custom_metrics upgrade
 REGRESS_OPTS = --temp-instance=./tmp_check_regress --temp-config=./test/regress.conf
 TAP_TESTS    = 1
 

@@ -17,9 +17,18 @@ SELECT pgexporter.metrics(ARRAY[NULL]::text[]);
 SELECT name, enabled, default_enabled, description <> '' AS described
 FROM pgexporter.collectors ORDER BY name;
 
--- The worker is running and listening (port 0 lets the kernel choose).
-SELECT preloaded, pid > 0 AS has_pid, listening, port > 0 AS has_port
+-- The worker is running and listening (port 0 lets the kernel choose), as
+-- pg_monitor, and runs SQL.
+SELECT preloaded, pid > 0 AS has_pid, listening, port > 0 AS has_port, role, sql_error
 FROM pgexporter.worker_status();
+
+-- Every function of the extension pins its search_path.
+SELECT p.oid::regprocedure AS unpinned
+FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_proc'::regclass
+  AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pg_exporter')
+  AND NOT coalesce(p.proconfig, '{}') @> '{"search_path=pg_catalog, pg_temp"}'
+ORDER BY 1;
 
 -- Monitoring roles may read metrics; others may not.
 CREATE ROLE regress_monitor IN ROLE pg_monitor;

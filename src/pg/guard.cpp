@@ -25,7 +25,8 @@ bool guarded_call(void (*fn)(void*), void* arg, GuardError* err) noexcept {
     strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(err->sqlstate));
     // Cut at a character boundary: the text may end up in a text datum.
     const char* msg = edata->message ? edata->message : "unknown error";
-    const int len = pg_mbcliplen(msg, static_cast<int>(strlen(msg)), static_cast<int>(sizeof(err->message)) - 1);
+    const int len =
+        pg_mbcliplen(msg, static_cast<int>(strlen(msg)), static_cast<int>(sizeof(err->message)) - 1);
     memcpy(err->message, msg, static_cast<size_t>(len));
     err->message[len] = '\0';
     FreeErrorData(edata);

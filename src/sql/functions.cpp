@@ -20,6 +20,7 @@ extern "C" {
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "storage/procarray.h"
@@ -149,9 +150,15 @@ extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
   }
   text* result = nullptr;
   ErrorText* err = static_cast<ErrorText*>(palloc0(sizeof(ErrorText)));
+  // The function's SET clause pins the path too (since 1.1); this holds for a
+  // database still at 1.0. Undone below, or by the caller's abort.
+  const int nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                          true, 0, false);
   if (!render_metrics(names, nnames, &result, err)) {
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("pg_exporter: %s", err->buf)));
   }
+  AtEOXact_GUC(true, nest);
   PG_RETURN_TEXT_P(result);
 }
 
