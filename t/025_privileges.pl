@@ -282,6 +282,14 @@ q1(q{DELETE FROM pgexporter.custom_metrics WHERE name = 'kill_su'});
 $node->append_conf('postgresql.conf', "pg_exporter.superuser_metrics = off\n");
 $node->reload;
 
+# A definition's own timeout above pg_exporter.statement_timeout (2 s here)
+# is its limit, not capped to the server-wide one.
+q1(q{SET ROLE metrics_team; INSERT INTO pgexporter.custom_metrics (name, query, gauges, timeout) VALUES
+  ('longer', 'SELECT 1 AS x FROM pg_sleep(2.5)', '{x}', '5s')});
+$s = scrape();
+is(part_ok($s, 'longer'), 1, 'a 5 s timeout lets a 2.5 s query finish under a 2 s statement_timeout');
+q1(q{DELETE FROM pgexporter.custom_metrics WHERE name = 'longer'});
+
 # /health is answered while a scrape runs (between its steps), from that
 # scrape's probe: here twenty definitions of 150 ms each.
 q1(q{SET ROLE metrics_team; INSERT INTO pgexporter.custom_metrics (name, query, gauges)
