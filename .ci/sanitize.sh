@@ -90,6 +90,19 @@ if [ -n "$reports" ]; then
   done
   rc=1
 fi
+# UBSan sets itself up at its first report, in a backend whose environment
+# the postmaster has overwritten with process titles: it cannot see
+# UBSAN_OPTIONS and reports to stderr, the server log (and exits with 1).
+pattern='runtime error: |ERROR: AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer'
+in_logs=$(grep -l -E "$pattern" "$work"/log/*.log "$work"/tmp_check/log/*.log 2>/dev/null | sort || true)
+if [ -n "$in_logs" ]; then
+  echo "== FAILED: sanitizer reports in server logs"
+  for f in $in_logs; do
+    echo "---- $f"
+    grep -E -A 12 "$pattern" "$f" | head -n 80
+  done
+  rc=1
+fi
 if [ "$rc" -ne 0 ]; then
   echo "== FAILED (exit $rc)"
   for f in "$work"/regression.diffs "$work"/tmp_check/log/regress_log_*; do
