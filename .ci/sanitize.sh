@@ -53,11 +53,12 @@ exec -a "\$0" "$bindir/postgres.real" "\$@"
 EOF
 chmod 755 "$bindir/postgres"
 
-# Build in a copy of the tree: the normal build's pg_exporter.so stays apart.
+# Build in a copy of the tree, sources only: the normal build (which CI runs
+# at the same time) and the fuzzers keep their files apart.
 work="$base/tree"
 mkdir -p "$work"
-tar -C "$src" --exclude=./.git --exclude='./tmp_check*' --exclude=./results -cf - . | tar -C "$work" -xf -
-rm -f "$work/pg_exporter.so"
+tar -C "$src" --exclude=./.git --exclude='./tmp_check*' --exclude=./results --exclude=./build --exclude='*.o' \
+  --exclude='*.so' --exclude='*.d' --exclude='*.bin' -cf - . | tar -C "$work" -xf -
 echo "== sanitizer build (make SANITIZE=1)"
 make -C "$work" -s -j2 SANITIZE=1 PG_CONFIG="$PGC" all test/unit/all_tests.bin
 make -C "$work" -s SANITIZE=1 PG_CONFIG="$PGC" install
