@@ -217,12 +217,17 @@ is(sample($s2, 'pg_exporter_last_scrape_error'), 0, 'the last scrape had no erro
 # The cache. Timed from the client side: a scrape answered before
 # cache_ttl has passed since the cached one was requested must come from the
 # cache; one that ran the collectors must have been answered after that.
-# Returns (samples, when requested, when answered).
+# A body is known by its pg_exporter_scrapes_total; it was made after the
+# first request that got it was sent. Returns (samples, when the request
+# that made this body was sent, when this one was answered).
+my %made_after;
 sub timed_scrape
 {
 	my $sent = time;
 	my ($samples) = parse_exposition(req($port, 'GET', '/metrics')->{body});
-	return ($samples, $sent, time);
+	my $n = sample($samples, 'pg_exporter_scrapes_total');
+	$made_after{$n} //= $sent;
+	return ($samples, $made_after{$n}, time);
 }
 
 # The default cache_ttl (1 s), back in force after a reload.
