@@ -40,6 +40,8 @@ is(sample($s, 'pg_exporter_collector_success', qr/collector="replication"/), 1, 
 my $h = http_request($sport, 'GET', '/health');
 like($h->{body}, qr/"role":"standby"/, 'health says standby');
 is(http_request($sport, 'GET', '/health/standby')->{status}, 200, '/health/standby is 200 on a standby');
+is(http_request($sport, 'GET', '/health/replica')->{status}, 200, '/health/replica (its alias) is 200 on a standby');
+is($h->{body}, qq({"status":"ok","database":"up","role":"standby"}\n), 'health body on a standby');
 is(http_request($sport, 'GET', '/health/primary')->{status}, 503, '/health/primary is 503 on a standby');
 
 ok(wait_for_listening($pport), 'the primary serves metrics');

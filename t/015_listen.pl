@@ -56,10 +56,14 @@ sub reload_and_wait
 
 SKIP:
 {
-	skip 'no IPv6 loopback on this machine', 4 unless $have_v6;
+	skip 'no IPv6 loopback on this machine', 5 unless $have_v6;
 	ok(reload_and_wait('127.0.0.1, ::1', '127.0.0.1' => 200, '::1' => 200), 'a second address, IPv6 loopback');
 	ok(reload_and_wait('[::1]', '127.0.0.1' => 0, '::1' => 200), 'IPv6 only, in brackets: 127.0.0.1 closed');
+	my $star = -s $node->logfile;
 	ok(reload_and_wait('*', '127.0.0.1' => 200, '::1' => 200), '*: every interface, IPv4 and IPv6');
+	# (An IPv6 socket without IPV6_V6ONLY would take the IPv4 port too, and
+	# the IPv4 socket's bind would fail.)
+	unlike(slurp_file($node->logfile, $star), qr/could not bind/, '*: one socket per family, each bound');
 	ok(reload_and_wait('127.0.0.1', '127.0.0.1' => 200, '::1' => 0), 'back to 127.0.0.1 only: ::1 closed');
 }
 ok(reload_and_wait('localhost', '127.0.0.1' => 200), 'a host name (localhost)');
