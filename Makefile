@@ -106,3 +106,11 @@ fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 print-fuzz-targets:
 	@echo $(FUZZ_TARGETS)
 .PHONY: print-fuzz-targets
+
+# The whole suite with the module under ASan+UBSan in real servers, and the
+# fuzzers for FUZZ_SECONDS each (see README, "Running the tests").
+sanitize-check:
+	bash .ci/sanitize.sh
+fuzz-check:
+	bash .ci/fuzz.sh
+.PHONY: sanitize-check fuzz-check
