@@ -259,6 +259,8 @@ bool Server::read_some(Conn& c, double now) {
 }
 
 bool Server::process(Conn& c, double now) {
+  // respond() may close the connection and free `c`: look it up by its fd.
+  const int fd = c.fd;
   while (c.phase != Phase::kWriting && !c.in.empty()) {
     Request req;
     ParseResult pr = parse_request(c.in, limits_.max_head_bytes, &req);
@@ -288,9 +290,9 @@ bool Server::process(Conn& c, double now) {
       return true;
     }
     respond(c, std::move(resp), req.method == "HEAD", req.keep_alive, now);
-    if (conns_.find(c.fd) == conns_.end()) return false;
+    if (conns_.find(fd) == conns_.end()) return false;
   }
-  return conns_.find(c.fd) != conns_.end();
+  return conns_.find(fd) != conns_.end();
 }
 
 void Server::respond(Conn& c, Response r, bool head_only, bool keep_alive, double now) {
