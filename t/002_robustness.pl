@@ -90,6 +90,9 @@ close $_ for @slow;
 my $s2 = scrape_ok('after the slow clients');
 is(self_metric($s2, 'pg_exporter_http_timeouts_total') - self_metric($s0, 'pg_exporter_http_timeouts_total'),
 	3, 'pg_exporter_http_timeouts_total counts the three slow clients');
+is(self_metric($s2, 'pg_exporter_http_responses_total', qr/code="408"/)
+	  - self_metric($s0, 'pg_exporter_http_responses_total', qr/code="408"/),
+	3, 'and pg_exporter_http_responses_total their three 408s');
 
 # Garbage of every kind.
 srand(42);
