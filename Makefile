@@ -3,13 +3,13 @@
 
 MODULE_big = pg_exporter
 EXTENSION  = pg_exporter
-DATA       = pg_exporter--1.0.sql
+DATA       = pg_exporter--1.0.sql pg_exporter--1.0--1.1.sql
 PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
 
 SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
 OBJS  = $(SRCS:.cpp=.o)
 
-REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache relation_filter custom_metrics
+REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache relation_filter custom_metrics upgrade
 REGRESS_OPTS = --temp-instance=./tmp_check_regress --temp-config=./test/regress.conf
 TAP_TESTS    = 1
 
@@ -33,7 +33,20 @@ endif
 # gcc -shared links the module: libstdc++ is not added for us.
 SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) -lstdc++
 
-EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin
+# Sanitizer build: ASan + UBSan, every report fatal (no recovery), no
+# -fwrapv so that signed overflow is reported. The unit tests always use it;
+# `make SANITIZE=1` builds the module itself from the same objects (build/san),
+# which .ci/sanitize.sh runs inside real servers. -O0 -g1 (line tables for
+# the reports) compiles in half the time of -O1 -g.
+SAN_FLAGS = -O0 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_DIR   = build/san
+SAN_SRCS  = $(sort $(SRCS) $(UNIT_SRCS))
+ifeq ($(SANITIZE),1)
+OBJS = $(patsubst %.cpp,$(SAN_DIR)/%.o,$(SRCS))
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
+EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 # Debian's PGXS would also compile every .cpp to JIT bitcode with clang-14 and
@@ -49,18 +62,59 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
-test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(wildcard test/unit/*.h) $(wildcard src/*/*.h src/collectors/*.def)
-	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
-	    $(CRYPTO_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS)
+UNIT_OBJS := $(patsubst %.cpp,$(SAN_DIR)/%.o,$(UNIT_SRCS) $(UNIT_LIB_SRCS))
+
+# One object per source (make -j2 compiles two at a time), with header
+# dependencies; PostgreSQL's headers are there for the module's own files.
+$(SAN_DIR)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -Wall -Wextra -fPIC -fno-strict-aliasing $(SAN_FLAGS) -MMD -MP \
+	    -isystem $(PG_INCLUDE) -Isrc -Itest/unit $(PROM_CFLAGS) $(CRYPTO_CFLAGS) -c -o $@ $<
+-include $(patsubst %.cpp,$(SAN_DIR)/%.d,$(SAN_SRCS))
+
+test/unit/all_tests.bin: $(UNIT_OBJS)
+	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin
 
-# NO_UNITCHECK=1: the cluster tests only (CI runs the unit tests once, then
-# installcheck per server version).
-ifeq ($(NO_UNITCHECK),)
+# CI runs the unit tests once, in its sanitizer step (from the objects that
+# build the sanitized module too): UNITCHECK=no leaves them out here.
+ifneq ($(UNITCHECK),no)
 installcheck: unitcheck
 endif
 .PHONY: unitcheck
+
+# libFuzzer targets (clang; Debian's libclang-rt-14-dev has the runtime) for
+# the code that reads untrusted bytes: `make fuzz` builds them into
+# build/fuzz, .ci/fuzz.sh runs each on its corpus in test/fuzz/corpus.
+FUZZ_CXX     ?= clang++-14
+FUZZ_FLAGS    = -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_DIR      = build/fuzz
+FUZZ_TARGETS  = http_request http_server procfs certificate
+fuzz_srcs_http_request = src/http/request.cpp
+fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/response.cpp src/spool/file.cpp
+fuzz_srcs_procfs       = src/procfs/process_stat.cpp
+fuzz_srcs_certificate  = src/tls/certificate.cpp
+fuzz_libs_certificate  = $(CRYPTO_LIBS)
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/%: test/fuzz/%_fuzz.cpp $$(fuzz_srcs_$$*) $$(wildcard src/*/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Isrc $(CRYPTO_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+.PHONY: fuzz
+print-fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+.PHONY: print-fuzz-targets
+
+# The whole suite with the module under ASan+UBSan in real servers, and the
+# fuzzers for FUZZ_SECONDS each (see README, "Running the tests").
+sanitize-check:
+	bash .ci/sanitize.sh
+fuzz-check:
+	bash .ci/fuzz.sh
+.PHONY: sanitize-check fuzz-check

@@ -7,8 +7,10 @@ apt-get update -qq
 # postgresql-15: the server; -server-dev-15: headers and PGXS; prometheus-cpp-dev:
 # the metric data model; libipc-run-perl: the TAP framework; prometheus: promtool;
 # curl: the quickstart's first scrape; libssl-dev: libcrypto for the ssl collector's
-# certificate parsing (and the openssl CLI the TLS tests use).
+# certificate parsing (and the openssl CLI the TLS tests use); clang-14 and
+# libclang-rt-14-dev: the libFuzzer targets (make fuzz).
 apt-get install -y -qq --no-install-recommends \
   build-essential pkg-config ca-certificates \
   postgresql-15 postgresql-server-dev-15 postgresql-client-15 \
-  prometheus-cpp-dev libipc-run-perl prometheus curl libssl-dev openssl >/dev/null
+  prometheus-cpp-dev libipc-run-perl prometheus curl libssl-dev openssl \
+  clang-14 libclang-rt-14-dev >/dev/null

@@ -86,7 +86,7 @@ build() {
 check() {
   # A world-traversable path to the tree for the unprivileged user.
   chmod 755 "$(dirname "$tree")"
-  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' NO_UNITCHECK='${NO_UNITCHECK:-}' PROVE_FLAGS='--timer'"
+  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' NO_UNITCHECK='${NO_UNITCHECK:-}' UNITCHECK=${NO_UNITCHECK:+no} PROVE_FLAGS='--timer'"
 }
 
 case "$step" in

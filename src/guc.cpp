@@ -37,6 +37,11 @@ char* relations_exclude = nullptr;
 int relations_min_size_kb = 0;
 int spool_keep_free_mb = 1024;
 int relations_limit = 5000;
+bool superuser_metrics = false;
+
+const char* const kAccessSettings[] = {"pg_exporter.listen_addresses", "pg_exporter.port",
+                                       "pg_exporter.role"};
+const int kAccessSettingsCount = sizeof(kAccessSettings) / sizeof(kAccessSettings[0]);
 
 bool valid_listen_addresses(const char* value, const char** why) {
   if (value == nullptr || value[0] == '\0') {
@@ -84,7 +89,12 @@ bool check_database(char** newval, void**, GucSource) {
 }
 
 bool check_role(char** newval, void**, GucSource) {
-  if (*newval != nullptr && strlen(*newval) >= NAMEDATALEN) {
+  if (*newval == nullptr || (*newval)[0] == '\0') {
+    GUC_check_errdetail(
+        "Name the role the exporter's queries run as; pg_monitor is all the built-in collectors need.");
+    return false;
+  }
+  if (strlen(*newval) >= NAMEDATALEN) {
     GUC_check_errdetail("A role name is at most %d bytes.", NAMEDATALEN - 1);
     return false;
   }
@@ -150,9 +160,14 @@ void define_all() {
                              "Changing it restarts the exporter's worker.", &database, "postgres", PGC_SIGHUP,
                              0, check_database, nullptr, nullptr);
   DefineCustomStringVariable(
-      "pg_exporter.role", "Role the exporter's queries run as (empty: the bootstrap superuser).",
-      "A role with LOGIN that is a member of pg_monitor is enough. Changing it restarts the worker.", &role,
-      "", PGC_SIGHUP, 0, check_role, nullptr, nullptr);
+      "pg_exporter.role", "Role the exporter's built-in collectors run as.",
+      "pg_monitor (the default) is all they need; the role need not be able to log in. Changing it restarts "
+      "the worker.",
+      &role, "pg_monitor", PGC_SIGHUP, 0, check_role, nullptr, nullptr);
+  DefineCustomBoolVariable(
+      "pg_exporter.superuser_metrics", "Whether custom metrics owned by a superuser run.",
+      "Off: a superuser's query that reads objects other roles own would run their code as superuser.",
+      &superuser_metrics, false, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
   DefineCustomStringVariable("pg_exporter.collectors", "Collectors to run on each scrape.",
                              "Comma-separated names; \"default\" is the default set, \"all\" every "
                              "collector, and \"-name\" removes one.",

@@ -23,6 +23,13 @@ extern char* relations_exclude;
 extern int relations_min_size_kb;
 extern int spool_keep_free_mb;  // -1: never spool
 extern int relations_limit;
+extern bool superuser_metrics;
+
+// Settings that guard access (where the endpoint listens, whose privileges
+// the worker has): a value in the configuration files that their checks
+// refuse makes the worker fail closed instead of using a substitute.
+extern const char* const kAccessSettings[];
+extern const int kAccessSettingsCount;
 
 // Registers every setting; called from _PG_init.
 void define_all();

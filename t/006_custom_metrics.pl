@@ -15,8 +15,15 @@ my $worker = wait_for_worker($node);
 my $pm_start = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 ok(wait_for_listening($port), 'endpoint answers');
 
+# Definitions run as their owner, a role that may define them (not a
+# superuser: a superuser's definitions do not run by default).
 $node->safe_psql('postgres', q{
 CREATE EXTENSION pg_exporter;
+CREATE ROLE app_owner;
+GRANT USAGE ON SCHEMA pgexporter TO app_owner;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgexporter.custom_metrics TO app_owner;
+GRANT CREATE ON SCHEMA public TO app_owner;
+SET ROLE app_owner;
 CREATE TABLE jobs (id serial PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL DEFAULT false);
 INSERT INTO jobs (queue) VALUES ('mail'), ('mail'), ('sms');
 CREATE TABLE audit (at timestamptz);
@@ -65,7 +72,7 @@ my $tail = slurp_file($node->logfile, $log_size);
 unlike($tail, qr/WARNING:.*custom:app_slow/, 'an unchanged failure is not logged again');
 
 # Fixing the definition brings it back without a restart.
-$node->safe_psql('postgres', q{UPDATE pgexporter.custom_metrics SET query = 'SELECT 1 AS x', timeout = NULL
+$node->safe_psql('postgres', q{SET ROLE app_owner; UPDATE pgexporter.custom_metrics SET query = 'SELECT 1 AS x', timeout = NULL
   WHERE name = 'app_slow'});
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'app_slow_x'), 1, 'fixed definition served');
@@ -74,10 +81,10 @@ pass('recovery logged');
 
 # Plans are kept across scrapes: a table dropped and created again is
 # planned afresh, not served from a stale plan.
-$node->safe_psql('postgres', 'DROP TABLE jobs');
+$node->safe_psql('postgres', 'SET ROLE app_owner; DROP TABLE jobs');
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'pg_exporter_collector_success', qr/collector="custom:app_queue"/), 0, 'dropped table: definition fails');
-$node->safe_psql('postgres', q{CREATE TABLE jobs (id serial PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL DEFAULT false);
+$node->safe_psql('postgres', q{SET ROLE app_owner; CREATE TABLE jobs (id serial PRIMARY KEY, queue text NOT NULL, done boolean NOT NULL DEFAULT false);
   INSERT INTO jobs (queue) VALUES ('fax')});
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'app_queue_backlog', qr/queue="fax"/), 1, 'recreated table: planned again and served');

@@ -55,6 +55,16 @@ struct Context {
   std::shared_ptr<const pgx::ResultSet> query_until_reload(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).
   std::vector<pgx::RelationStats> relation_stats(const std::vector<uint32_t>& oids) const;
+
+  // User-defined queries (custom metrics) run as the role that owns them,
+  // contained (see pg/owner_query.h); never with the scrape's own identity.
+  pgx::ResultSet query_as_owner(const std::string& sql, uint32_t owner, uint64_t max_rows) const;
+  // pg_exporter.superuser_metrics: whether a superuser's definitions run.
+  bool superuser_owners_allowed = false;
+  // A scrape in a caller's session (pgexporter.metrics()) runs a definition
+  // only for a caller that already has its owner's privileges.
+  bool in_caller_session = false;
+  bool caller_has_privileges_of(uint32_t role) const;
 };
 
 // One independently isolated piece of a collector's work: its own
@@ -66,6 +76,13 @@ struct Part {
   // Its families must be new to the scrape: a part is user-defined and may not
   // add series to (or clash with) a built-in family.
   bool exclusive_families = true;
+  // Which revision of the part this is (a custom metric's row version): a
+  // part quarantined for hanging or stopping the worker runs again once its
+  // definition is written again.
+  std::string version;
+  // Its subtransaction is rolled back even when it succeeds (what it wrote
+  // into the result is copied out first): nothing it did outlives it.
+  bool contained = false;
 };
 
 struct Collector {
@@ -80,6 +97,9 @@ struct Collector {
   // in its own subtransaction (collect is then unused). Custom metrics use it
   // so that one failing definition costs only its own metrics.
   std::vector<Part> (*plan)(const Context& ctx) = nullptr;
+  // Optional, with plan: whether plan would find any part at all, by a check
+  // cheaper than asking another process to plan (throws like query()).
+  bool (*has_parts)(const Context& ctx) = nullptr;
 };
 
 // Every collector in registration order.

@@ -2,6 +2,7 @@
 // that they (and their version-dependent SQL builders) link into the unit
 // tests, which have no server.
 #include "collectors/collector.h"
+#include "pg/owner_query.h"
 #include "pg/relation_stats.h"
 #include "pg/session.h"
 
@@ -11,6 +12,14 @@ pgx::ResultSet Context::query(const char* sql) const { return pgx::query(sql); }
 
 std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>& oids) const {
   return pgx::relation_stats(oids);
+}
+
+pgx::ResultSet Context::query_as_owner(const std::string& sql, uint32_t owner, uint64_t max_rows) const {
+  return pgx::query_as_owner(sql, owner, max_rows, superuser_owners_allowed);
+}
+
+bool Context::caller_has_privileges_of(uint32_t role) const {
+  return pgx::current_user_has_privileges_of(role);
 }
 
 }  // namespace collectors

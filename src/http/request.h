@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,9 @@ struct Request {
   int version_minor = 1;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   bool keep_alive = true;
+  // Set by the server: names this request to Server::resolve() when the
+  // handler answers it later (Response::deferred).
+  uint64_t ticket = 0;
 
   // The first header with that lower-case name, or "".
   std::string_view header(std::string_view lower_name) const;

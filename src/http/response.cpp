@@ -80,3 +80,13 @@ Response simple_response(int status, std::string text) {
 }
 
 }  // namespace http
+
+namespace http {
+
+Response deferred_response() {
+  Response r;
+  r.deferred = true;
+  return r;
+}
+
+}  // namespace http

@@ -33,7 +33,13 @@ struct Response {
   // Shared: many connections may send the same cached metrics body.
   std::shared_ptr<const Body> body;
   std::vector<std::pair<std::string, std::string>> extra_headers;
+  // The handler will answer later, by Server::resolve(request.ticket, ...):
+  // the connection waits (reading nothing more) until then.
+  bool deferred = false;
 };
+
+// A response whose answer comes later (see Response::deferred).
+Response deferred_response();
 
 const char* reason_phrase(int status);
 // Status line, Content-Type, Content-Length, Connection, extra headers, blank line.

@@ -163,6 +163,7 @@ std::vector<Server::Interest> Server::interests() const {
     for (int fd : listeners_) out.push_back({fd, true, false});
   }
   for (const auto& [fd, c] : conns_) {
+    // A waiting connection is read only to notice that it closed.
     bool writing = c.phase == Phase::kWriting;
     out.push_back({fd, !writing, writing});
   }
@@ -194,6 +195,11 @@ void Server::on_ready(int fd, bool readable, bool writable, double now) {
   Conn& c = it->second;
   if (c.phase == Phase::kWriting) {
     if (writable) flush(c, now);
+    return;
+  }
+  if (c.phase == Phase::kWaiting) {
+    // Keeps what it sends for later (up to one request head); notices a close.
+    if (readable && read_some(c, now) && c.in.size() > limits_.max_head_bytes) close_conn(c.fd);
     return;
   }
   if (readable && read_some(c, now)) process(c, now);
@@ -253,6 +259,8 @@ bool Server::read_some(Conn& c, double now) {
 }
 
 bool Server::process(Conn& c, double now) {
+  // respond() may close the connection and free `c`: look it up by its fd.
+  const int fd = c.fd;
   while (c.phase != Phase::kWriting && !c.in.empty()) {
     Request req;
     ParseResult pr = parse_request(c.in, limits_.max_head_bytes, &req);
@@ -264,6 +272,7 @@ bool Server::process(Conn& c, double now) {
     }
     c.in.erase(0, pr.consumed);
     stats_.requests++;
+    req.ticket = next_ticket_++;
     Response resp;
     try {
       resp = handler_(req);
@@ -271,10 +280,19 @@ bool Server::process(Conn& c, double now) {
       resp = simple_response(500);
     }
     now = refresh(now);
+    if (resp.deferred) {
+      c.phase = Phase::kWaiting;
+      c.ticket = req.ticket;
+      c.head_only = req.method == "HEAD";
+      c.keep_alive = req.keep_alive;
+      c.deadline = now + limits_.wait_timeout;
+      generation_++;
+      return true;
+    }
     respond(c, std::move(resp), req.method == "HEAD", req.keep_alive, now);
-    if (conns_.find(c.fd) == conns_.end()) return false;
+    if (conns_.find(fd) == conns_.end()) return false;
   }
-  return conns_.find(c.fd) != conns_.end();
+  return conns_.find(fd) != conns_.end();
 }
 
 void Server::respond(Conn& c, Response r, bool head_only, bool keep_alive, double now) {
@@ -335,6 +353,15 @@ bool Server::flush(Conn& c, double now) {
   return process(c, now);  // a pipelined request may be waiting
 }
 
+bool Server::resolve(uint64_t ticket, Response r, double now) {
+  for (auto& [fd, c] : conns_) {
+    if (c.phase != Phase::kWaiting || c.ticket != ticket) continue;
+    respond(c, std::move(r), c.head_only, c.keep_alive, now);
+    return true;
+  }
+  return false;
+}
+
 void Server::on_timeout(double now) {
   if (accept_paused_until_ >= 0 && accept_paused_until_ <= now) {
     accept_paused_until_ = -1;
@@ -348,6 +375,12 @@ void Server::on_timeout(double now) {
     auto it = conns_.find(fd);
     if (it == conns_.end()) continue;
     Conn& c = it->second;
+    if (c.phase == Phase::kWaiting) {
+      stats_.timeouts++;
+      Response r = simple_response(503, "503 Service Unavailable: the scrape did not finish in time\n");
+      respond(c, std::move(r), c.head_only, false, now);
+      continue;
+    }
     if (c.phase != Phase::kWriting) {
       // Bytes may have arrived while we were busy: read them before judging.
       size_t before = c.in.size();
@@ -359,6 +392,7 @@ void Server::on_timeout(double now) {
       }
       if (c.phase == Phase::kReading && !c.in.empty()) {
         // Best effort: tell a slow client why, then close.
+        stats_.responses_by_status[408]++;
         std::string r = serialize_head(simple_response(408), false);
         ssize_t ignored = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)ignored;

@@ -21,6 +21,7 @@ struct Limits {
   double head_timeout = 10.0;   // to receive a whole request head: defeats slow clients
   double idle_timeout = 60.0;   // keep-alive between requests
   double write_timeout = 30.0;  // to send a whole response
+  double wait_timeout = 60.0;   // for a deferred response (then 503)
 };
 
 // What the host process supplies (PostgreSQL's fd accounting, its log, its clock).
@@ -63,6 +64,8 @@ class Server {
 
   void on_ready(int fd, bool readable, bool writable, double now);
   void on_timeout(double now);
+  // Answers a deferred request. False when its connection is gone.
+  bool resolve(uint64_t ticket, Response r, double now);
   // Earliest client deadline or end of an accept pause, or negative when
   // there is none.
   double next_deadline() const;
@@ -79,10 +82,14 @@ class Server {
   const Stats& stats() const { return stats_; }
 
  private:
-  enum class Phase { kIdle, kReading, kWriting };
+  enum class Phase { kIdle, kReading, kWaiting, kWriting };
   struct Conn {
     int fd = -1;
     Phase phase = Phase::kReading;
+    // kWaiting: the deferred request, and how to answer it.
+    uint64_t ticket = 0;
+    bool head_only = false;
+    bool keep_alive = true;
     double deadline = 0;
     std::string in;
     std::string out_head;
@@ -110,6 +117,7 @@ class Server {
   int bound_port_ = 0;
   std::map<int, Conn> conns_;
   uint64_t generation_ = 1;
+  uint64_t next_ticket_ = 1;
   Stats stats_;
   // Out of descriptors (EMFILE, ENFILE) the pending connection stays queued
   // and the listener stays readable: listening pauses until this time

@@ -17,9 +17,12 @@ bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Label values are free text from the database: keep them valid UTF-8 so the
-// exposition stays parseable (invalid bytes become U+FFFD); `escape` also
-// escapes what the text format wants escaped in a label value (backslash,
-// double quote, newline).
+// exposition stays parseable, and distinct, so that two names never become
+// one series: an invalid byte becomes U+FFFD and its two hex digits (80..FF),
+// and a U+FFFD that was in the text becomes U+FFFD "U" (a SQL_ASCII database,
+// or another database's names in pg_database, can hold any bytes). `escape`
+// also escapes what the text format wants escaped in a label value
+// (backslash, double quote, newline).
 void append_utf8(std::string& out, std::string_view s, bool escape) {
   size_t i = 0;
   while (i < s.size()) {
@@ -46,11 +49,19 @@ void append_utf8(std::string& out, std::string_view s, bool escape) {
       static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
       ok = cp >= min_cp[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
     }
-    if (ok) {
+    static const char kHex[] = "0123456789ABCDEF";
+    if (ok && s.compare(i, len, "\xEF\xBF\xBD") == 0) {
+      out.append(
+          "\xEF\xBF\xBD"
+          "U");
+      i += len;
+    } else if (ok) {
       out.append(s.data() + i, len);
       i += len;
     } else {
       out.append("\xEF\xBF\xBD");
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
       i += 1;
     }
   }
@@ -185,6 +196,13 @@ Family Sink::histogram(std::string_view name, std::string_view help) {
 Family Sink::family(std::string_view name, std::string_view help, prometheus::MetricType type) {
   std::string key(name);
   auto it = index_.find(key);
+  if (it != index_.end() && families_[it->second].reserved) {
+    Entry& e = families_[it->second];
+    e.reserved = false;
+    e.type = type;
+    e.header = header_lines(key, sanitize_help(help), type);
+    return Family(this, it->second);
+  }
   if (it != index_.end()) {
     if (families_[it->second].type != type) {
       throw std::invalid_argument("metric family " + key + " declared with two types");
@@ -199,6 +217,34 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
   families_.push_back(std::move(e));
   index_.emplace(std::move(key), families_.size() - 1);
   return Family(this, families_.size() - 1);
+}
+
+void Sink::reserve(std::string_view name) {
+  std::string key(name);
+  if (index_.count(key) != 0) return;
+  Entry e;
+  e.name = key;
+  e.reserved = true;
+  e.type = prometheus::MetricType::Untyped;
+  families_.push_back(std::move(e));
+  index_.emplace(std::move(key), families_.size() - 1);
+}
+
+std::vector<std::string> Sink::names() const {
+  std::vector<std::string> out;
+  out.reserve(index_.size());
+  for (const Entry& e : families_) {
+    if (!e.name.empty()) out.push_back(e.name);
+  }
+  return out;
+}
+
+void Sink::append_rendered(std::string text) {
+  if (text.empty()) return;
+  Entry e;
+  e.type = prometheus::MetricType::Untyped;
+  e.header = std::move(text);
+  families_.push_back(std::move(e));
 }
 
 std::vector<spool::Piece> Sink::take_pieces() {
@@ -235,11 +281,16 @@ void Sink::absorb(Sink&& other) {
   // Check every family first so that a clash leaves both sinks untouched.
   for (const auto& o : other.families_) {
     auto it = index_.find(o.name);
-    if (it != index_.end() && families_[it->second].type != o.type) {
+    if (it != index_.end() && !families_[it->second].reserved && !o.reserved &&
+        families_[it->second].type != o.type) {
       throw std::invalid_argument("metric family " + o.name + " is declared with two different types");
     }
   }
   for (auto& o : other.families_) {
+    if (o.name.empty()) {  // rendered text
+      families_.push_back(std::move(o));
+      continue;
+    }
     auto it = index_.find(o.name);
     if (it == index_.end()) {
       index_.emplace(o.name, families_.size());
@@ -247,6 +298,12 @@ void Sink::absorb(Sink&& other) {
       continue;
     }
     Entry& into = families_[it->second];
+    if (o.reserved) continue;
+    if (into.reserved) {
+      into.reserved = false;
+      into.type = o.type;
+      into.header = std::move(o.header);
+    }
     // Keeps the samples in the order they were added.
     if (o.spooled.empty()) {
       into.body += o.body;

@@ -1,12 +1,16 @@
 #include "pg/backend.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "pg/guard.h"
+#include "pg/session.h"
 
 extern "C" {
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -15,6 +19,8 @@ extern "C" {
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/memutils.h"
 
 #include "pg/compat/guc.h"
 #include "pg/compat/syscache.h"
@@ -42,15 +48,15 @@ uint64_t config_generation() noexcept {
   return (config_changes << 32) ^ static_cast<uint64_t>(pgx_libraries_loaded());
 }
 
-void worker_startup(const char* database, const char* role, int lock_timeout_ms) {
+void worker_startup(const char* database, int lock_timeout_ms) {
   guard([&] {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
-    BackgroundWorkerInitializeConnection(database, (role && role[0]) ? role : NULL, 0);
+    BackgroundWorkerInitializeConnection(database, NULL, 0);
     // Our queries name catalog objects unqualified: never resolve them in a
-    // schema a user can write to.
-    SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
+    // schema a user can write to (pg_temp last: else it is searched first).
+    SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
     SetConfigOption("application_name", "pg_exporter", PGC_USERSET, PGC_S_SESSION);
     // The exporter only reads: a custom metric's query (or a function it
     // calls) must not be able to write through the worker's session. Session
@@ -68,7 +74,126 @@ void worker_startup(const char* database, const char* role, int lock_timeout_ms)
     pgstat_report_appname("pg_exporter");
     pgstat_report_activity(STATE_IDLE, NULL);
   });
+  require_role_for_sql();
   set_lock_timeout(lock_timeout_ms);
+}
+
+std::string assume_role(const char* role) {
+  char why[256] = "";
+  bool super = false;
+  guard([&] {
+    StartTransactionCommand();
+    Oid id = get_role_oid(role, true);
+    if (!OidIsValid(id)) {
+      snprintf(why, sizeof(why), "role \"%s\" (pg_exporter.role) does not exist", role);
+    } else {
+      super = superuser_arg(id);
+      // The check hook looks the role up: inside the transaction. The value
+      // stays for the session.
+      SetConfigOption("session_authorization", role, PGC_SUSET, PGC_S_OVERRIDE);
+    }
+    CommitTransactionCommand();
+  });
+  if (why[0] == '\0') role_assumed();
+  if (super)
+    log(LogLevel::kWarning, std::string("pg_exporter.role \"") + role +
+                                "\" is a superuser: the built-in collectors need only pg_monitor");
+  return why;
+}
+
+std::string current_role_name() {
+  char name[NAMEDATALEN] = "";
+  guard([&] {
+    // A catalog lookup: only inside a transaction.
+    const bool own = !IsTransactionState();
+    if (own) StartTransactionCommand();
+    const char* n = GetUserNameFromId(GetUserId(), true);
+    strlcpy(name, n != nullptr ? n : "", sizeof(name));
+    if (own) CommitTransactionCommand();
+  });
+  return name;
+}
+
+namespace {
+
+constexpr int kMaxChecked = 8;
+struct ConfigValues {
+  const char* names[kMaxChecked];
+  int n;
+  char values[kMaxChecked][1024];
+  bool found[kMaxChecked];
+};
+
+// The last value of each name in the configuration files, the way
+// ProcessConfigFile reads them.
+void read_config_values(void* p) {
+  auto* c = static_cast<ConfigValues*>(p);
+  ConfigVariable* head = nullptr;
+  ConfigVariable* tail = nullptr;
+  (void)ParseConfigFile(ConfigFileName, true, NULL, 0, 0, DEBUG1, &head, &tail);
+  if (DataDir) (void)ParseConfigFile(PG_AUTOCONF_FILENAME, false, NULL, 0, 0, DEBUG1, &head, &tail);
+  for (ConfigVariable* item = head; item != nullptr; item = item->next) {
+    if (item->name == nullptr || item->value == nullptr) continue;
+    for (int k = 0; k < c->n; k++) {
+      if (pg_strcasecmp(item->name, c->names[k]) != 0) continue;
+      strlcpy(c->values[k], item->value, sizeof(c->values[k]));
+      c->found[k] = true;
+    }
+  }
+  FreeConfigVariables(head);
+}
+
+struct Validation {
+  const char* name;
+  const char* value;
+  char why[512];
+};
+
+// The setting's own checks (range, check hook) without applying the value.
+void validate_setting(void* p) {
+  auto* v = static_cast<Validation*>(p);
+  MemoryContext cxt = CurrentMemoryContext;
+  PG_TRY();
+  { (void)set_config_option(v->name, v->value, PGC_SIGHUP, PGC_S_FILE, GUC_ACTION_SET, false, ERROR, false); }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(cxt);
+    ErrorData* e = CopyErrorData();
+    FlushErrorState();
+    snprintf(v->why, sizeof(v->why), "%s%s%s", e->message ? e->message : "invalid value",
+             e->detail ? ": " : "", e->detail ? e->detail : "");
+    FreeErrorData(e);
+  }
+  PG_END_TRY();
+}
+
+}  // namespace
+
+std::vector<RefusedSetting> refused_settings(const std::vector<std::string>& names) {
+  ConfigValues c{};
+  c.n = static_cast<int>(std::min<size_t>(names.size(), kMaxChecked));
+  for (int k = 0; k < c.n; k++) c.names[k] = names[k].c_str();
+  guard([&] { read_config_values(&c); });
+  std::vector<RefusedSetting> out;
+  for (int k = 0; k < c.n; k++) {
+    if (!c.found[k]) continue;
+    Validation v{c.names[k], c.values[k], ""};
+    guard([&] { validate_setting(&v); });
+    if (v.why[0] != '\0') out.push_back({names[k], c.values[k], v.why});
+  }
+  return out;
+}
+
+namespace {
+void (*exit_fn)() = nullptr;
+void run_exit_fn(int, Datum) {
+  if (exit_fn != nullptr) exit_fn();
+}
+}  // namespace
+
+void at_worker_exit(void (*fn)()) {
+  exit_fn = fn;
+  guard([&] { before_shmem_exit(run_exit_fn, (Datum)0); });
 }
 
 void set_lock_timeout(int ms) {
@@ -113,6 +238,17 @@ void backoff(long ms) noexcept {
                         PG_WAIT_EXTENSION);
       },
       &ms, &ignored);
+}
+
+}  // namespace pgx
+
+namespace pgx {
+
+void wait_for_latch(long ms) {
+  guard([&] {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (ms >= 0 ? WL_TIMEOUT : 0), ms,
+                    PG_WAIT_EXTENSION);
+  });
 }
 
 }  // namespace pgx

@@ -4,12 +4,39 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pgx {
 
-// Signal handlers, database connection, session settings. Called first in the
-// worker; an ERROR here exits the worker (the postmaster restarts it later).
-void worker_startup(const char* database, const char* role, int lock_timeout_ms);
+// Signal handlers, database connection (as the bootstrap superuser, which a
+// background worker can always be, whatever its role may log in), session
+// settings. Called first in the worker; an ERROR here exits the worker (the
+// postmaster restarts it later).
+void worker_startup(const char* database, int lock_timeout_ms);
+
+// Takes on `role` for everything the worker runs from now on, as SET SESSION
+// AUTHORIZATION does (pg_stat_activity still shows the user it connected
+// as). Returns "" or why the role cannot be had (it does not exist); then
+// the worker must run no SQL. A superuser role is logged, not refused.
+std::string assume_role(const char* role);
+// The role the worker's queries run as now.
+std::string current_role_name();
+
+// The given settings whose last value in the configuration files
+// (postgresql.conf with its includes, then postgresql.auto.conf) their own
+// checks refuse, each with the reason. PostgreSQL keeps the value in force
+// then (at start-up: the built-in default), which for a setting that guards
+// access is a substitute the operator did not choose.
+struct RefusedSetting {
+  std::string name;
+  std::string value;
+  std::string why;
+};
+std::vector<RefusedSetting> refused_settings(const std::vector<std::string>& names);
+
+// Runs fn when the worker exits by proc_exit (FATAL, SIGTERM, the hard
+// deadline), while its shared memory is still attached. fn must not throw.
+void at_worker_exit(void (*fn)());
 
 // ProcessConfigFile(PGC_SIGHUP) if a SIGHUP arrived. Returns true if it did.
 bool reload_config_if_requested();
@@ -45,5 +72,7 @@ int my_pid() noexcept;
 // Sleeps a little, waking early on the latch: keeps a loop that keeps
 // failing from spinning.
 void backoff(long ms) noexcept;
+// Waits for the latch (ms < 0: for ever). Exits if the postmaster dies.
+void wait_for_latch(long ms);
 
 }  // namespace pgx

@@ -3,6 +3,7 @@
 extern "C" {
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
 }
@@ -22,7 +23,12 @@ bool guarded_call(void (*fn)(void*), void* arg, GuardError* err) noexcept {
     ErrorData* edata = CopyErrorData();
     FlushErrorState();
     strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof(err->sqlstate));
-    strlcpy(err->message, edata->message ? edata->message : "unknown error", sizeof(err->message));
+    // Cut at a character boundary: the text may end up in a text datum.
+    const char* msg = edata->message ? edata->message : "unknown error";
+    const int len =
+        pg_mbcliplen(msg, static_cast<int>(strlen(msg)), static_cast<int>(sizeof(err->message)) - 1);
+    memcpy(err->message, msg, static_cast<size_t>(len));
+    err->message[len] = '\0';
     FreeErrorData(edata);
     ok = false;
   }

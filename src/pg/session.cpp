@@ -1,23 +1,24 @@
 #include "pg/session.h"
 
+#include <signal.h>
 #include <time.h>
 
 #include <string>
 #include <unordered_map>
 
 #include "pg/guard.h"
+#include "pg/spi_copy.h"
 
 extern "C" {
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "access/xact.h"
 #include "executor/spi.h"
-#include "fmgr.h"
 #include "pgstat.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
 #include "utils/timeout.h"
 }
 
@@ -25,25 +26,12 @@ namespace pgx {
 
 namespace {
 
-// SPI's result, copied into palloc'd C arrays inside the guard; the C++ copy
-// happens after the guard returns.
-struct RawResult {
-  int ncols;
-  uint64 nrows;
-  char** names;
-  char** values;  // nrows * ncols, NULL for SQL NULL
-  uint64 bytes;   // text in all values
-};
-
-constexpr uint64 kMaxResultBytes = uint64{128} << 20;
-
 struct QueryArgs {
   const char* sql;
-  MemoryContext cxt;
-  RawResult* out;
+  void* cxt;
+  spi::RawResult* out;
   SPIPlanPtr cached;  // a kept plan for this text, or nullptr
   SPIPlanPtr kept;    // out: a plan newly kept for the cache
-  bool may_keep;
 };
 
 void run_query(void* p) {
@@ -53,57 +41,19 @@ void run_query(void* p) {
   if (plan == nullptr) {
     plan = SPI_prepare(a->sql, 0, nullptr);
     if (plan == nullptr) elog(ERROR, "pg_exporter: %s", SPI_result_code_string(SPI_result));
-    if (a->may_keep && SPI_keepplan(plan) == 0) a->kept = plan;
+    if (SPI_keepplan(plan) == 0) a->kept = plan;
   }
   int rc = SPI_execute_plan(plan, nullptr, nullptr, true, 0);
   if (rc != SPI_OK_SELECT) elog(ERROR, "pg_exporter: query did not return rows (SPI code %d)", rc);
-
-  MemoryContext old = MemoryContextSwitchTo(a->cxt);
-  TupleDesc desc = SPI_tuptable->tupdesc;
-  RawResult* r = a->out;
-  r->ncols = desc->natts;
-  r->nrows = SPI_processed;
-  r->names = static_cast<char**>(palloc(sizeof(char*) * Max(r->ncols, 1)));
-  for (int c = 0; c < r->ncols; c++) r->names[c] = SPI_fname(desc, c + 1);
-  r->values = static_cast<char**>(
-      MemoryContextAllocHuge(a->cxt, sizeof(char*) * Max(r->nrows * r->ncols, (uint64)1)));
-  // The text SPI_getvalue() would give, with the output function looked up
-  // once per column and each row deformed once (SPI_getvalue does a catalog
-  // cache lookup, an fmgr_info and an attribute walk for every cell).
-  FmgrInfo* out_fn = static_cast<FmgrInfo*>(palloc(sizeof(FmgrInfo) * Max(r->ncols, 1)));
-  for (int c = 0; c < r->ncols; c++) {
-    Oid fn;
-    bool varlena;
-    getTypeOutputInfo(TupleDescAttr(desc, c)->atttypid, &fn, &varlena);
-    fmgr_info(fn, &out_fn[c]);
-  }
-  Datum* datums = static_cast<Datum*>(palloc(sizeof(Datum) * Max(r->ncols, 1)));
-  bool* nulls = static_cast<bool*>(palloc(sizeof(bool) * Max(r->ncols, 1)));
-  uint64 bytes = 0;
-  for (uint64 i = 0; i < r->nrows; i++) {
-    heap_deform_tuple(SPI_tuptable->vals[i], desc, datums, nulls);
-    for (int c = 0; c < r->ncols; c++) {
-      char* v = nulls[c] ? nullptr : OutputFunctionCall(&out_fn[c], datums[c]);
-      r->values[i * r->ncols + c] = v;
-      if (v != nullptr) bytes += strlen(v);
-    }
-    // A result this large is a cardinality accident (or a hostile custom
-    // query): fail the query rather than the worker's memory.
-    if (bytes > kMaxResultBytes)
-      ereport(ERROR,
-              (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-               errmsg("pg_exporter: query result exceeds %d MB of text", (int)(kMaxResultBytes >> 20))));
-    if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
-  }
-  r->bytes = bytes;
-  MemoryContextSwitchTo(old);
+  spi::copy_tuptable(a->cxt, a->out);
   SPI_finish();
 }
 
 // Plans of the collectors' queries, kept across scrapes: planning the catalog
 // views costs about as much as running them. The plan cache replans by itself
-// when a catalog object (or search_path) changes. Bounded: user-defined
-// queries change, so when full it is emptied and refilled.
+// when a catalog object (or search_path) changes. Only the collectors' own
+// fixed statements come here (custom metrics run through query_as_owner,
+// never kept); the bound is a safety net.
 constexpr size_t kMaxCachedPlans = 128;
 std::unordered_map<std::string, SPIPlanPtr>& plan_cache() {
   static auto* cache = new std::unordered_map<std::string, SPIPlanPtr>();  // never destroyed
@@ -121,30 +71,14 @@ void make_room_in_plan_cache() {
   plan_cache().clear();
 }
 
-void delete_context(void* p) { MemoryContextDelete(static_cast<MemoryContext>(p)); }
-
-// Owns the palloc'd copy for the duration of one C++ conversion.
-struct ContextHolder {
-  MemoryContext cxt = nullptr;
-  ~ContextHolder() {
-    if (cxt != nullptr) {
-      GuardError ignored;
-      guarded_call(delete_context, cxt, &ignored);
-    }
-  }
-};
-
 }  // namespace
 
 ResultSet query(const char* sql) {
-  ContextHolder holder;
-  RawResult raw{};
-  guard([&] {
-    holder.cxt = AllocSetContextCreate(CurrentMemoryContext, "pg_exporter query", ALLOCSET_DEFAULT_SIZES);
-  });
+  spi::ScratchContext scratch;
+  spi::RawResult raw;
   make_room_in_plan_cache();
   auto it = plan_cache().find(sql);
-  QueryArgs args{sql, holder.cxt, &raw, it == plan_cache().end() ? nullptr : it->second, nullptr, true};
+  QueryArgs args{sql, scratch.get(), &raw, it == plan_cache().end() ? nullptr : it->second, nullptr};
   try {
     guard([&] { run_query(&args); });
   } catch (...) {
@@ -153,16 +87,7 @@ ResultSet query(const char* sql) {
     throw;
   }
   if (args.kept != nullptr) plan_cache().emplace(sql, args.kept);
-
-  ResultSet rs;
-  rs.reset(static_cast<size_t>(raw.ncols));
-  rs.reserve(static_cast<size_t>(raw.nrows), static_cast<size_t>(raw.bytes));
-  for (int c = 0; c < raw.ncols; c++) rs.set_column_name(c, raw.names[c]);
-  for (uint64 i = 0; i < raw.nrows; i++) {
-    rs.add_row();
-    for (int c = 0; c < raw.ncols; c++) rs.set_cell(c, raw.values[i * raw.ncols + c]);
-  }
-  return rs;
+  return spi::to_result_set(raw);
 }
 
 namespace {
@@ -174,7 +99,17 @@ ResourceOwner sub_saved_owner[64];
 int sub_depth = 0;
 }  // namespace
 
+namespace {
+bool role_required = false;
+bool role_taken = false;
+}  // namespace
+
+void require_role_for_sql() noexcept { role_required = true; }
+void role_assumed() noexcept { role_taken = true; }
+
 void begin_transaction(const char* activity) {
+  if (role_required && !role_taken)
+    throw PgError("pg_exporter: the worker has not taken on pg_exporter.role: no SQL runs", "42501");
   guard([&] {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
@@ -247,6 +182,36 @@ void disarm_statement_timeout() noexcept {
   GuardError ignored;
   guarded_call([](void*) { disable_timeout(STATEMENT_TIMEOUT, false); }, nullptr, &ignored);
 }
+
+namespace {
+volatile sig_atomic_t deadline_passed = 0;
+TimeoutId hard_deadline_id = MAX_TIMEOUTS;
+
+// In a signal handler: what die() does, so the next CHECK_FOR_INTERRUPTS
+// raises FATAL, which no exception handler of the query can catch.
+void on_hard_deadline() {
+  deadline_passed = 1;
+  ProcDiePending = true;
+  InterruptPending = true;
+  SetLatch(MyLatch);
+}
+}  // namespace
+
+void arm_hard_deadline(int ms) {
+  if (ms <= 0) return;
+  guard([&] {
+    if (hard_deadline_id == MAX_TIMEOUTS) hard_deadline_id = RegisterTimeout(USER_TIMEOUT, on_hard_deadline);
+    enable_timeout_after(hard_deadline_id, ms);
+  });
+}
+
+void disarm_hard_deadline() noexcept {
+  if (hard_deadline_id == MAX_TIMEOUTS) return;
+  GuardError ignored;
+  guarded_call([](void*) { disable_timeout(hard_deadline_id, false); }, nullptr, &ignored);
+}
+
+bool hard_deadline_passed() noexcept { return deadline_passed != 0; }
 
 void log(LogLevel level, const std::string& message) noexcept {
   struct Args {

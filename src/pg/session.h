@@ -16,6 +16,11 @@ namespace pgx {
 // that the caller rolls back if this throws).
 ResultSet query(const char* sql);
 
+// In the worker, no transaction begins (so no SQL runs) until it has taken
+// on its role: it connects as the bootstrap superuser (pg/backend.h).
+void require_role_for_sql() noexcept;
+void role_assumed() noexcept;
+
 // Top-level transaction for a scrape in the worker. The activity text shows in
 // pg_stat_activity.query while it runs.
 void begin_transaction(const char* activity);
@@ -35,6 +40,15 @@ void rollback_subtransaction() noexcept;
 // Only the worker uses these; a user's backend keeps its own timeout.
 void arm_statement_timeout(int ms);
 void disarm_statement_timeout() noexcept;
+
+// A cancel can be caught (a PL/pgSQL loop that handles query_canceled goes on
+// after its statement timeout); a FATAL cannot. The hard deadline stops the
+// worker the way SIGTERM does when it passes: for a user-defined query that
+// ignores its timeout. Worker only.
+void arm_hard_deadline(int ms);
+void disarm_hard_deadline() noexcept;
+// Whether the hard deadline passed in this process (read while it exits).
+bool hard_deadline_passed() noexcept;
 
 // Server log. Never throws; messages are truncated to a sane size.
 enum class LogLevel { kDebug, kLog, kWarning };

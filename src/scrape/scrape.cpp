@@ -4,6 +4,7 @@
 
 #include "pg/backend.h"
 #include "pg/session.h"
+#include "scrape/remote.h"
 
 namespace scrape {
 
@@ -40,19 +41,24 @@ constexpr const char* kProbe =
     "coalesce(current_setting('pg_exporter.relations_limit', true), '0')::int8 AS relations_limit";
 
 // Runs fn in a subtransaction; returns "" or the error text. Never throws
-// anything but what rollback cannot contain.
+// anything but what rollback cannot contain. `contained`: rolled back even
+// when fn succeeds, so nothing it did outlives it.
 template <typename Fn>
-std::string in_subtransaction(const Options& opts, int timeout_ms, Fn&& fn) {
+std::string in_subtransaction(int timeout_ms, bool contained, Fn&& fn) {
   try {
     pgx::begin_subtransaction();
   } catch (const std::exception& e) {
     return e.what();
   }
   try {
-    if (opts.statement_timeout_ms > 0) pgx::arm_statement_timeout(timeout_ms);
+    pgx::arm_statement_timeout(timeout_ms);
     fn();
     pgx::disarm_statement_timeout();
-    pgx::release_subtransaction();
+    if (contained) {
+      pgx::rollback_subtransaction();
+    } else {
+      pgx::release_subtransaction();
+    }
     return "";
   } catch (const std::exception& e) {
     pgx::disarm_statement_timeout();
@@ -69,6 +75,7 @@ std::string in_subtransaction(const Options& opts, int timeout_ms, Fn&& fn) {
 bool skipped_for_budget(const Options& opts, int remaining, Outcome& o, Result& res) {
   if (opts.budget_seconds <= 0 || remaining > 0) return false;
   o.error = "skipped: scrape time budget exhausted";
+  o.short_of_time = true;
   res.outcomes.push_back(std::move(o));
   return true;
 }
@@ -91,25 +98,71 @@ void finish(Outcome& o, metrics::Sink&& local, bool exclusive_families, Result& 
   res.outcomes.push_back(std::move(o));
 }
 
-// One part of a planned collector: isolated like a collector of its own.
+// One part of a planned collector: isolated like a collector of its own. Its
+// own timeout (a custom metric's) replaces the scrape's statement timeout;
+// either is cut to what is left of the budget. (The SQL function arms no
+// timeout of its own, but a part's is part of its definition.)
 void run_part(const Options& opts, const collectors::Collector& c, const collectors::Part& part,
-              const collectors::Context& ctx, int remaining, Result& res) {
+              const collectors::Context& ctx, int budget_left_ms, Result& res) {
   Outcome o;
   o.collector = &c;
   o.name = std::string(c.name) + ":" + part.name;
-  if (skipped_for_budget(opts, remaining, o, res)) return;
-  int timeout = remaining;
-  if (part.timeout_ms > 0 && (timeout <= 0 || part.timeout_ms < timeout)) timeout = part.timeout_ms;
+  if (skipped_for_budget(opts, budget_left_ms, o, res)) return;
+  if (opts.part_guard != nullptr) {
+    o.error = opts.part_guard->refuse(o.name, part);
+    if (!o.error.empty()) {
+      res.outcomes.push_back(std::move(o));
+      return;
+    }
+  }
+  const int own = part.timeout_ms > 0 ? part.timeout_ms : opts.statement_timeout_ms;
+  const bool cut = budget_left_ms > 0 && (own <= 0 || budget_left_ms < own);
+  const int timeout = cut ? budget_left_ms : own;
   metrics::Sink local(opts.spool);
   const double t0 = pgx::monotonic_seconds();
   o.ran = true;
-  // Parts run even where the scrape arms no timeout (the SQL function): their
-  // own limit is part of their definition.
-  Options part_opts = opts;
-  if (part.timeout_ms > 0) part_opts.statement_timeout_ms = timeout;
-  o.error = in_subtransaction(part_opts, timeout, [&] { part.collect(ctx, local); });
+  if (opts.part_guard != nullptr) opts.part_guard->started(o.name, part);
+  const bool hard = opts.hard_deadline_grace_ms > 0 && timeout > 0;
+  o.error = in_subtransaction(timeout, part.contained, [&] {
+    if (hard) pgx::arm_hard_deadline(timeout + opts.hard_deadline_grace_ms);
+    try {
+      part.collect(ctx, local);
+    } catch (...) {
+      if (hard) pgx::disarm_hard_deadline();
+      throw;
+    }
+    if (hard) pgx::disarm_hard_deadline();
+  });
   o.duration = pgx::monotonic_seconds() - t0;
+  o.short_of_time = cut && !o.error.empty();
+  if (opts.part_guard != nullptr) opts.part_guard->finished(o.name, part, o, timeout);
   finish(o, std::move(local), part.exclusive_families, res);
+}
+
+// A planned collector run by another process: its outcomes and families
+// join this scrape.
+void run_remote(const Options& opts, const collectors::Collector& c, int budget_left_ms, Outcome& o,
+                Result& res) {
+  const double t0 = pgx::monotonic_seconds();
+  o.ran = true;
+  RemoteResult rr;
+  try {
+    rr = opts.remote(c, budget_left_ms, res);
+  } catch (const std::exception& e) {
+    rr.error = e.what();
+  }
+  o.duration = pgx::monotonic_seconds() - t0;
+  o.error = rr.error;
+  o.success = o.error.empty();
+  if (o.success && !rr.outcomes.empty()) {
+    // The other side's own outcome for the collector (its plan) stands for it.
+    o.success = rr.outcomes.front().success;
+    o.error = rr.outcomes.front().error;
+    rr.outcomes.erase(rr.outcomes.begin());
+  }
+  res.outcomes.push_back(std::move(o));
+  for (Outcome& part : rr.outcomes) res.outcomes.push_back(std::move(part));
+  res.sink.append_rendered(std::move(rr.rendered));
 }
 
 }  // namespace
@@ -134,15 +187,28 @@ Result run_unguarded(const Options& opts) {
   Result res;
   res.sink = metrics::Sink(opts.spool);
   const double start = pgx::monotonic_seconds();
+  // What is left of the budget (0 when there is none).
+  auto budget_left_ms = [&]() -> int {
+    if (opts.budget_seconds <= 0) return 0;
+    double left = (opts.budget_seconds - (pgx::monotonic_seconds() - start)) * 1000.0;
+    return left < 1 ? 0 : static_cast<int>(left);
+  };
+  // A collector's statement timeout: the scrape's, cut to the budget left.
   auto remaining_ms = [&]() -> int {
     if (opts.budget_seconds <= 0) return opts.statement_timeout_ms;
-    double left = (opts.budget_seconds - (pgx::monotonic_seconds() - start)) * 1000.0;
-    int ms = left < 1 ? 0 : static_cast<int>(left);
+    int ms = budget_left_ms();
     return opts.statement_timeout_ms > 0 && opts.statement_timeout_ms < ms ? opts.statement_timeout_ms : ms;
+  };
+  // Armed only where the scrape arms timeouts (the worker, not a caller's session).
+  auto armed = [&](int ms) { return opts.statement_timeout_ms > 0 ? ms : 0; };
+  auto between = [&] {
+    if (opts.between) opts.between(res);
   };
 
   bool in_txn = false;
-  if (opts.own_transaction) {
+  if (!opts.sql_refused.empty()) {
+    res.error = opts.sql_refused;
+  } else if (opts.own_transaction) {
     try {
       pgx::begin_transaction("pg_exporter: collecting metrics");
       in_txn = true;
@@ -153,18 +219,19 @@ Result run_unguarded(const Options& opts) {
     in_txn = true;
   }
 
-  // Declared up front (filled in by add_scrape_metrics) so that no user-defined
+  // Taken up front (declared by add_scrape_metrics) so that no user-defined
   // family can take these names.
-  up_family(res.sink);
-  duration_family(res.sink);
-  success_family(res.sink);
-  compat_duration_family(res.sink);
-  compat_success_family(res.sink);
+  for (const char* name : {"pg_up", "pg_exporter_collector_duration_seconds", "pg_exporter_collector_success",
+                           "pg_scrape_collector_duration_seconds", "pg_scrape_collector_success"})
+    res.sink.reserve(name);
+  for (const std::string& name : opts.reserved_families) res.sink.reserve(name);
 
   collectors::Context ctx;
   ctx.database = opts.database;
+  ctx.superuser_owners_allowed = opts.superuser_owners_allowed;
+  ctx.in_caller_session = !opts.own_transaction;
   if (in_txn) {
-    std::string err = in_subtransaction(opts, remaining_ms(), [&] {
+    std::string err = in_subtransaction(armed(remaining_ms()), false, [&] {
       pgx::ResultSet rs = pgx::query(kProbe);
       if (rs.rows() != 1) throw std::runtime_error("probe query returned no row");
       ctx.server_version = static_cast<int>(rs.number(0, 0).value_or(0));
@@ -192,6 +259,7 @@ Result run_unguarded(const Options& opts) {
   res.in_recovery = ctx.in_recovery;
 
   for (const collectors::Collector* c : opts.collectors) {
+    between();
     Outcome o;
     o.collector = c;
     o.name = c->name;
@@ -208,14 +276,32 @@ Result run_unguarded(const Options& opts) {
     }
     const int timeout = remaining_ms();
     if (skipped_for_budget(opts, timeout, o, res)) continue;
+    if (c->plan != nullptr && opts.remote) {
+      // Nothing to plan (or no way to tell): not worth asking another process.
+      bool any = true;
+      if (c->has_parts != nullptr) {
+        const double t0 = pgx::monotonic_seconds();
+        std::string err = in_subtransaction(armed(timeout), false, [&] { any = c->has_parts(ctx); });
+        if (!err.empty()) any = true;
+        if (!any) {
+          o.ran = true;
+          o.success = true;
+          o.duration = pgx::monotonic_seconds() - t0;
+          res.outcomes.push_back(std::move(o));
+          continue;
+        }
+      }
+      run_remote(opts, *c, budget_left_ms(), o, res);
+      continue;
+    }
     const double t0 = pgx::monotonic_seconds();
     metrics::Sink local(opts.spool);
     o.ran = true;
     std::vector<collectors::Part> parts;
     if (c->plan != nullptr) {
-      o.error = in_subtransaction(opts, timeout, [&] { parts = c->plan(ctx); });
+      o.error = in_subtransaction(armed(timeout), false, [&] { parts = c->plan(ctx); });
     } else if (c->needs_sql) {
-      o.error = in_subtransaction(opts, timeout, [&] { c->collect(ctx, local); });
+      o.error = in_subtransaction(armed(timeout), false, [&] { c->collect(ctx, local); });
     } else {
       try {
         c->collect(ctx, local);
@@ -224,8 +310,12 @@ Result run_unguarded(const Options& opts) {
       }
     }
     o.duration = pgx::monotonic_seconds() - t0;
+    o.short_of_time = timeout < opts.statement_timeout_ms && !o.error.empty();
     finish(o, std::move(local), false, res);
-    for (const collectors::Part& part : parts) run_part(opts, *c, part, ctx, remaining_ms(), res);
+    for (const collectors::Part& part : parts) {
+      between();
+      run_part(opts, *c, part, ctx, budget_left_ms(), res);
+    }
   }
 
   if (opts.own_transaction && in_txn) {
@@ -240,6 +330,13 @@ Result run_unguarded(const Options& opts) {
   return res;
 }
 }  // namespace
+
+bool Result::complete() const {
+  for (const Outcome& o : outcomes) {
+    if (o.short_of_time) return false;
+  }
+  return true;
+}
 
 void add_scrape_metrics(const Result& r, metrics::Sink& out) {
   up_family(out).add(r.up ? 1 : 0);

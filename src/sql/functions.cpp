@@ -19,7 +19,10 @@ extern "C" {
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
+#include "mb/pg_wchar.h"
+#include "storage/procarray.h"
 
 #include "pg/compat/srf.h"
 
@@ -52,6 +55,7 @@ bool render_metrics(const char* const* names, int nnames, text** result, ErrorTe
       }
     }
     opts.database = "";
+    opts.superuser_owners_allowed = guc::superuser_metrics;
     scrape::Result r = scrape::run(opts);
     scrape::add_scrape_metrics(r, r.sink);
     std::string body = metrics::render(r.sink);
@@ -92,6 +96,36 @@ bool list_collectors(std::vector<CollectorRow>* rows, ErrorText* err) noexcept {
   return false;
 }
 
+// Text the worker stored (valid in its database's encoding) as a text datum
+// valid in this database's: converted, or with every non-ASCII byte made '?'
+// where it cannot be.
+Datum stored_text(const char* s, int encoding) {
+  const int len = static_cast<int>(strlen(s));
+  if (encoding == GetDatabaseEncoding() && pg_verifymbstr(s, len, true)) return CStringGetTextDatum(s);
+  char* converted = nullptr;
+  MemoryContext cxt = CurrentMemoryContext;
+  PG_TRY();
+  {
+    converted = reinterpret_cast<char*>(pg_do_encoding_conversion(
+        reinterpret_cast<unsigned char*>(const_cast<char*>(s)), len, encoding, GetDatabaseEncoding()));
+    if (!pg_verifymbstr(converted, static_cast<int>(strlen(converted)), true)) converted = nullptr;
+  }
+  PG_CATCH();
+  {
+    MemoryContextSwitchTo(cxt);
+    FlushErrorState();
+    converted = nullptr;
+  }
+  PG_END_TRY();
+  if (converted == nullptr) {
+    converted = pstrdup(s);
+    for (char* p = converted; *p; p++) {
+      if (static_cast<unsigned char>(*p) >= 0x80) *p = '?';
+    }
+  }
+  return CStringGetTextDatum(converted);
+}
+
 TimestampTz to_timestamptz(double unix_seconds) {
   return static_cast<TimestampTz>(
       (unix_seconds - ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)) * USECS_PER_SEC);
@@ -117,9 +151,15 @@ extern "C" Datum pg_exporter_metrics(PG_FUNCTION_ARGS) {
   }
   text* result = nullptr;
   ErrorText* err = static_cast<ErrorText*>(palloc0(sizeof(ErrorText)));
+  // The function's SET clause pins the path too (since 1.1); this holds for a
+  // database still at 1.0. Undone below, or by the caller's abort.
+  const int nest = NewGUCNestLevel();
+  (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                          true, 0, false);
   if (!render_metrics(names, nnames, &result, err)) {
     ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("pg_exporter: %s", err->buf)));
   }
+  AtEOXact_GUC(true, nest);
   PG_RETURN_TEXT_P(result);
 }
 
@@ -143,6 +183,7 @@ extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
   }
   auto* st = static_cast<shared::Status*>(palloc0(sizeof(shared::Status)));
   bool have = shared::read(st) && st->worker_pid != 0;
+  const int enc = st->encoding;
 
   for (int i = 0; i < nrows; i++) {
     Datum values[8];
@@ -153,13 +194,13 @@ extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
     values[3] = CStringGetTextDatum(rows[i].description);
     for (int k = 0; have && k < st->ncollectors && k < shared::kMaxCollectors; k++) {
       const shared::CollectorStatus& cs = st->collectors[k];
-      if (strncmp(cs.name, rows[i].name, sizeof(cs.name)) != 0 || cs.last_scrape_time == 0) continue;
+      if (strcmp(cs.name, rows[i].name) != 0 || cs.last_scrape_time == 0) continue;
       values[4] = BoolGetDatum(cs.success);
       nulls[4] = false;
       values[5] = Float8GetDatum(cs.duration_seconds);
       nulls[5] = !cs.ran;
       if (cs.last_error[0] != '\0') {
-        values[6] = CStringGetTextDatum(cs.last_error);
+        values[6] = stored_text(cs.last_error, enc);
         nulls[6] = false;
       }
       values[7] = TimestampTzGetDatum(to_timestamptz(cs.last_scrape_time));
@@ -171,23 +212,25 @@ extern "C" Datum pg_exporter_collector_status(PG_FUNCTION_ARGS) {
   // in the worker's last scrape.
   for (int k = 0; have && k < st->ncollectors && k < shared::kMaxCollectors; k++) {
     const shared::CollectorStatus& cs = st->collectors[k];
-    if (memchr(cs.name, ':', sizeof(cs.name)) == nullptr || cs.last_scrape_time == 0) continue;
+    if (strchr(cs.name, ':') == nullptr || cs.last_scrape_time == 0) continue;
     Datum values[8];
     bool nulls[8] = {false, false, false, false, false, !cs.ran, cs.last_error[0] == '\0', false};
-    values[0] = CStringGetTextDatum(cs.name);
+    values[0] = stored_text(cs.name, enc);
     values[1] = BoolGetDatum(true);
     values[2] = BoolGetDatum(false);
     values[3] = CStringGetTextDatum("part of a collector (a custom metric definition)");
     values[4] = BoolGetDatum(cs.success);
     values[5] = Float8GetDatum(cs.duration_seconds);
-    values[6] = nulls[6] ? (Datum)0 : CStringGetTextDatum(cs.last_error);
+    values[6] = nulls[6] ? (Datum)0 : stored_text(cs.last_error, enc);
     values[7] = TimestampTzGetDatum(to_timestamptz(cs.last_scrape_time));
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
   return (Datum)0;
 }
 
-// pgexporter.worker_status(): one row about the background worker.
+// pgexporter.worker_status(): one row about the background worker. A pid
+// that is no longer a live backend (the worker died without its exit hook,
+// or between restarts) reads as no worker.
 extern "C" Datum pg_exporter_worker_status(PG_FUNCTION_ARGS) {
   TupleDesc tupdesc;
   if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -196,15 +239,17 @@ extern "C" Datum pg_exporter_worker_status(PG_FUNCTION_ARGS) {
 
   auto* st = static_cast<shared::Status*>(palloc0(sizeof(shared::Status)));
   bool preloaded = shared::read(st);
-  Datum values[9];
-  bool nulls[9] = {};
+  bool alive = st->worker_pid != 0 && BackendPidGetProc(st->worker_pid) != nullptr;
+  // 1.0 declared the first nine columns.
+  Datum values[11];
+  bool nulls[11] = {};
   values[0] = BoolGetDatum(preloaded);
   values[1] = Int32GetDatum(st->worker_pid);
-  nulls[1] = st->worker_pid == 0;
-  values[2] = BoolGetDatum(st->listening);
+  nulls[1] = !alive;
+  values[2] = BoolGetDatum(alive && st->listening);
   values[3] = Int32GetDatum(st->listen_port);
-  nulls[3] = !st->listening;
-  values[4] = CStringGetTextDatum(st->listen_error);
+  nulls[3] = !(alive && st->listening);
+  values[4] = stored_text(st->listen_error, st->encoding);
   nulls[4] = st->listen_error[0] == '\0';
   values[5] = Int64GetDatum(static_cast<int64>(st->scrapes_total));
   values[6] = Int64GetDatum(static_cast<int64>(st->scrape_errors_total));
@@ -212,5 +257,9 @@ extern "C" Datum pg_exporter_worker_status(PG_FUNCTION_ARGS) {
   nulls[7] = st->last_scrape_time == 0;
   values[8] = Float8GetDatum(st->last_scrape_duration);
   nulls[8] = st->last_scrape_time == 0;
+  values[9] = stored_text(st->role, st->encoding);
+  nulls[9] = !alive || st->role[0] == '\0';
+  values[10] = stored_text(st->sql_error, st->encoding);
+  nulls[10] = !alive || st->sql_error[0] == '\0';
   PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

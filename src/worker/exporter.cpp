@@ -21,7 +21,7 @@ constexpr double kListenRetrySeconds = 10.0;
 // The server's own folder for temporary files, relative to the data
 // directory (the worker's working directory): where sorts spill too.
 constexpr const char* kSpoolDir = "base/pgsql_tmp";
-constexpr const char* kVersion = "1.0.0";
+constexpr const char* kVersion = "1.1.0";
 
 constexpr const char* kLandingPage =
     "<!DOCTYPE html>\n<html><head><title>pg_exporter</title></head><body>\n"
@@ -56,17 +56,52 @@ Exporter::Exporter()
           limits_from_settings(), [this](const http::Request& req) { return handle(req); },
           http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
                       [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); },
-                      pgx::monotonic_seconds}) {
+                      pgx::monotonic_seconds}),
+      identity_(str(guc::role)) {
   database_ = str(guc::database);
   role_ = str(guc::role);
+  shared::update(
+      [](shared::Status* st, const void*) {
+        st->worker_pid = pgx::my_pid();
+        st->custom.main_latch = shared::my_latch();
+      },
+      nullptr);
+  pgx::at_worker_exit(on_exit);
   apply_settings(true);
-  shared::update([](shared::Status* st, const void*) { st->worker_pid = pgx::my_pid(); }, nullptr);
+}
+
+void Exporter::check_access_settings() {
+  std::string listen;
+  for (const pgx::RefusedSetting& r :
+       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port"})) {
+    if (listen.empty())
+      listen = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
+  }
+  if (listen != listen_refused_) {
+    if (!listen.empty())
+      pgx::log(pgx::LogLevel::kWarning, listen + ": not listening until a reload fixes it");
+    listen_refused_ = listen;
+    port_ = -1;  // listen again (or stop) below
+  }
+  identity_.refresh();
+  struct Args {
+    std::string role;
+    std::string error;
+  } args{identity_.assumed() ? pgx::current_role_name() : std::string(), identity_.refused()};
+  shared::update(
+      [](shared::Status* st, const void* p) {
+        const auto* a = static_cast<const Args*>(p);
+        shared::set_text(st->role, sizeof st->role, a->role);
+        shared::set_text(st->sql_error, sizeof st->sql_error, a->error);
+      },
+      &args);
 }
 
 void Exporter::apply_settings(bool initial) {
   if (!initial && (str(guc::database) != database_ || str(guc::role) != role_)) {
     pgx::restart_worker("pg_exporter.database or pg_exporter.role changed");
   }
+  check_access_settings();
   server_.set_limits(limits_from_settings());
   if (guc::lock_timeout_ms != lock_timeout_ms_) {
     pgx::set_lock_timeout(guc::lock_timeout_ms);
@@ -80,14 +115,15 @@ void Exporter::apply_settings(bool initial) {
     listen_addresses_ = str(guc::listen_addresses);
     port_ = guc::port;
     server_.close_listeners();
-    listen_error_.clear();
+    listen_error_ = listen_refused_;
     next_listen_attempt_ = 0;
-    try_listen(pgx::monotonic_seconds());
+    if (listen_refused_.empty()) try_listen(pgx::monotonic_seconds());
+    publish_listen_state();
   }
 }
 
 void Exporter::try_listen(double now) {
-  if (server_.listening() || now < next_listen_attempt_) return;
+  if (!listen_refused_.empty() || server_.listening() || now < next_listen_attempt_) return;
   std::string err = server_.listen(listen_addresses_, port_);
   if (err.empty()) {
     pgx::log(pgx::LogLevel::kLog,
@@ -122,13 +158,16 @@ void Exporter::run() {
   }
 }
 
+void Exporter::rebuild_wait_set() {
+  if (server_.generation() == wait_set_generation_) return;
+  std::vector<pgx::SocketInterest> sockets;
+  for (const auto& i : server_.interests()) sockets.push_back({i.fd, i.read, i.write});
+  wait_set_generation_ = server_.generation();
+  wait_set_.rebuild(sockets);
+}
+
 void Exporter::loop_once() {
-  if (server_.generation() != wait_set_generation_) {
-    std::vector<pgx::SocketInterest> sockets;
-    for (const auto& i : server_.interests()) sockets.push_back({i.fd, i.read, i.write});
-    wait_set_generation_ = server_.generation();
-    wait_set_.rebuild(sockets);
-  }
+  rebuild_wait_set();
 
   double now = pgx::monotonic_seconds();
   // A cached scrape is tens of MB on a large database: let it go when it
@@ -143,6 +182,7 @@ void Exporter::loop_once() {
   }
   long timeout_ms = -1;
   if (wake >= 0) timeout_ms = wake <= now ? 0 : static_cast<long>(std::ceil((wake - now) * 1000.0));
+  if (!waiters_.empty()) timeout_ms = 0;
 
   std::vector<pgx::ReadyEvent> ready = wait_set_.wait(timeout_ms);
 
@@ -155,6 +195,7 @@ void Exporter::loop_once() {
     server_.on_ready(ev.fd, ev.readable, ev.writable, pgx::monotonic_seconds());
   }
   server_.on_timeout(pgx::monotonic_seconds());
+  serve_waiters();
   try_listen(pgx::monotonic_seconds());
   if (trim_when_sent_ && sent_body_.expired()) {
     trim_when_sent_ = false;
@@ -190,6 +231,7 @@ std::shared_ptr<spool::File> Exporter::open_spool(std::string* why) {
 }
 
 double Exporter::scrape_budget(const http::Request& req) const {
+  // The header may shorten the budget, never lengthen it.
   double budget = guc::scrape_timeout_ms / 1000.0;
   std::string_view h = req.header("x-prometheus-scrape-timeout-seconds");
   if (!h.empty() && h.size() < 32) {
@@ -202,14 +244,33 @@ double Exporter::scrape_budget(const http::Request& req) const {
   return budget;
 }
 
+bool Exporter::cache_covers(double budget) const {
+  if (!cached_body_ || pgx::monotonic_seconds() - cached_at_ >= guc::cache_ttl_ms / 1000.0) return false;
+  return cached_complete_ || budget <= cached_budget_;
+}
+
+http::Response Exporter::cached_metrics() const {
+  http::Response r;
+  r.content_type = metrics::kExpositionContentType;
+  r.body = cached_body_;
+  return r;
+}
+
+// A request whose budget a fresh cached scrape covers gets it at once; the
+// others wait for the next scrape (or join the one running). A short budget
+// (X-Prometheus-Scrape-Timeout-Seconds) shortens only the scrapes it is
+// served from: never one that a client with a longer budget gets.
 http::Response Exporter::metrics(const http::Request& req) {
-  double now = pgx::monotonic_seconds();
-  if (cached_body_ && now - cached_at_ < guc::cache_ttl_ms / 1000.0) {
-    http::Response r;
-    r.content_type = metrics::kExpositionContentType;
-    r.body = cached_body_;
-    return r;
-  }
+  const double budget = scrape_budget(req);
+  if (cache_covers(budget)) return cached_metrics();
+  waiters_.push_back({req.ticket, budget});
+  return http::deferred_response();
+}
+
+void Exporter::serve_waiters() {
+  if (waiters_.empty() || running_ != nullptr) return;
+  double budget = 0;
+  for (const Waiter& w : waiters_) budget = std::max(budget, w.budget);
 
   scrape::Options opts;
   std::string why;
@@ -217,10 +278,23 @@ http::Response Exporter::metrics(const http::Request& req) {
     // The check hook makes this unreachable; fall back rather than fail.
     collectors::parse_selection("default", &opts.collectors, &why);
   }
-  opts.budget_seconds = scrape_budget(req);
+  opts.budget_seconds = budget;
   opts.statement_timeout_ms = guc::statement_timeout_ms;
   opts.own_transaction = true;
   opts.database = database_;
+  opts.sql_refused = identity_.refused();
+  opts.superuser_owners_allowed = guc::superuser_metrics;
+  opts.between = [this](const scrape::Result& so_far) { pump(so_far); };
+  // Custom metrics run in their own worker: one that hangs or ends its
+  // backend stops that worker, not this one, and this one serves meanwhile.
+  opts.remote = [this](const collectors::Collector&, int budget_left_ms, const scrape::Result& so_far) {
+    scrape::RemoteRequest req;
+    req.budget_ms = budget_left_ms;
+    req.statement_timeout_ms = guc::statement_timeout_ms;
+    req.superuser_owners_allowed = guc::superuser_metrics;
+    req.taken = so_far.sink.names();
+    return custom_.run(req, [this, &so_far](long ms) { wait_serving(so_far, ms); });
+  };
   std::string spool_error;
   opts.spool = open_spool(&spool_error);
   opts.kept = kept_;
@@ -252,9 +326,30 @@ http::Response Exporter::metrics(const http::Request& req) {
   // A small scrape wrote nothing to its file: close it now.
   if (spool && spool->size() == 0) spool.reset();
   auto body = std::make_shared<const http::Body>(r.sink.take_pieces(), std::move(spool));
+  const bool complete = r.complete();
   cached_at_ = pgx::monotonic_seconds();
-  if (guc::cache_ttl_ms > 0) cached_body_ = body;
+  cached_body_.reset();
+  if (guc::cache_ttl_ms > 0) {
+    cached_body_ = body;
+    cached_budget_ = budget;
+    cached_complete_ = complete;
+  }
   publish(r);
+
+  http::Response resp;
+  resp.content_type = metrics::kExpositionContentType;
+  resp.body = body;
+  std::vector<Waiter> later;
+  const double now = pgx::monotonic_seconds();
+  for (const Waiter& w : waiters_) {
+    if (complete || w.budget <= budget) {
+      server_.resolve(w.ticket, resp, now);
+    } else {
+      later.push_back(w);
+    }
+  }
+  waiters_ = std::move(later);
+
   // A large scrape frees tens of MB of small blocks that glibc would keep
   // for the life of the worker: hand them back now, and the body once the
   // last connection has sent it (see loop_once).
@@ -265,20 +360,60 @@ http::Response Exporter::metrics(const http::Request& req) {
     sent_body_ = body;
     trim_when_sent_ = true;
   }
-
-  http::Response resp;
-  resp.content_type = metrics::kExpositionContentType;
-  resp.body = body;
-  return resp;
 }
 
+void Exporter::pump(const scrape::Result& so_far) noexcept {
+  try {
+    wait_serving(so_far, 0);
+  } catch (const std::exception& e) {
+    pgx::log(pgx::LogLevel::kDebug, std::string("answering during a scrape: ") + e.what());
+  } catch (...) {
+  }
+}
+
+void Exporter::wait_serving(const scrape::Result& so_far, long timeout_ms) {
+  struct Running {
+    const scrape::Result** slot;
+    ~Running() { *slot = nullptr; }
+  } running{&running_};
+  running_ = &so_far;
+  rebuild_wait_set();
+  for (const pgx::ReadyEvent& ev : wait_set_.wait(timeout_ms)) {
+    if (ev.fd >= 0) {
+      server_.on_ready(ev.fd, ev.readable, ev.writable, pgx::monotonic_seconds());
+    } else if (timeout_ms > 0) {
+      // The latch: another worker's answer, or a signal (a reload waits
+      // for the main loop; a cancel or SIGTERM is taken now).
+      pgx::reset_latch_and_check_interrupts();
+    }
+  }
+  server_.on_timeout(pgx::monotonic_seconds());
+}
+
+void Exporter::on_exit() {
+  shared::update(
+      [](shared::Status* st, const void*) {
+        st->worker_pid = 0;
+        st->listening = false;
+        st->custom.main_latch = nullptr;
+      },
+      nullptr);
+}
+
+// During a scrape, /health is answered from that scrape's probe (it began
+// moments ago); otherwise by a probe of its own.
 http::Response Exporter::health(const std::string& want_role) {
+  if (running_ != nullptr) return health_response(*running_, want_role);
   scrape::Options opts;
   opts.budget_seconds = guc::statement_timeout_ms / 1000.0;
   opts.statement_timeout_ms = guc::statement_timeout_ms;
   opts.own_transaction = true;
   opts.database = database_;
-  scrape::Result r = scrape::run(opts);
+  opts.sql_refused = identity_.refused();
+  return health_response(scrape::run(opts), want_role);
+}
+
+http::Response Exporter::health_response(const scrape::Result& r, const std::string& want_role) const {
   const char* role = r.in_recovery ? "standby" : "primary";
   bool ok = r.up && (want_role.empty() || want_role == role);
   std::string body = std::string("{\"status\":\"") + (ok ? "ok" : "unavailable") + "\",\"database\":\"" +
@@ -347,6 +482,11 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
     failures.add({{"collector", o.name}},
                  it == collector_failures_.end() ? 0.0 : static_cast<double>(it->second));
   }
+  metrics::Family quarantined = out.gauge(
+      "pg_exporter_collector_quarantined",
+      "Custom metrics not run because they hung past their hard deadline, stopped the worker or "
+      "timed out three scrapes in a row (1 = quarantined); writing the definition again retries it.");
+  for (const Quarantine::Entry& e : Quarantine::published()) quarantined.add({{"collector", e.name}}, 1);
   const http::Server::Stats& st = server_.stats();
   metrics::Family responses =
       out.counter("pg_exporter_http_responses_total", "HTTP responses sent, by status code.");
@@ -376,18 +516,18 @@ void Exporter::publish(const scrape::Result& r) const {
         st->scrape_errors_total = a->errors;
         st->last_scrape_time = a->now;
         st->last_scrape_duration = a->r->duration;
+        // Every outcome fits (kMaxCollectors counts every collector and every
+        // custom metric a scrape may run).
         int n = 0;
         for (const auto& o : a->r->outcomes) {
           if (n >= shared::kMaxCollectors) break;
           shared::CollectorStatus& cs = st->collectors[n++];
-          strncpy(cs.name, o.name.c_str(), sizeof(cs.name) - 1);
-          cs.name[sizeof(cs.name) - 1] = '\0';
+          shared::set_text(cs.name, sizeof cs.name, o.name);
           cs.ran = o.ran;
           cs.success = o.success;
           cs.duration_seconds = o.duration;
           cs.last_scrape_time = a->now;
-          strncpy(cs.last_error, o.error.c_str(), sizeof(cs.last_error) - 1);
-          cs.last_error[sizeof(cs.last_error) - 1] = '\0';
+          shared::set_text(cs.last_error, sizeof cs.last_error, o.error);
         }
         st->ncollectors = n;
       },
@@ -405,8 +545,7 @@ void Exporter::publish_listen_state() const {
         const auto* a = static_cast<const Args*>(p);
         st->listening = a->listening;
         st->listen_port = a->port;
-        strncpy(st->listen_error, a->error, sizeof(st->listen_error) - 1);
-        st->listen_error[sizeof(st->listen_error) - 1] = '\0';
+        shared::set_text(st->listen_error, sizeof st->listen_error, a->error);
       },
       &args);
 }

@@ -7,10 +7,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/server.h"
 #include "pg/wait_set.h"
 #include "scrape/scrape.h"
+#include "worker/custom_client.h"
+#include "worker/identity.h"
+#include "worker/quarantine.h"
 
 namespace worker {
 
@@ -24,11 +28,31 @@ class Exporter {
  private:
   void loop_once();
   void apply_settings(bool initial);
+  // The access settings' values in the files: a refused one closes what it
+  // guards (the endpoint, or all SQL) until a reload fixes it.
+  void check_access_settings();
   void try_listen(double now);
+  void rebuild_wait_set();
 
   http::Response handle(const http::Request& req);
   http::Response metrics(const http::Request& req);
   http::Response health(const std::string& want_role);
+  http::Response health_response(const scrape::Result& r, const std::string& want_role) const;
+
+  // Runs one scrape for the /metrics requests waiting and answers every one
+  // whose budget it covers (the others wait for the next).
+  void serve_waiters();
+  // Between a scrape's steps: accepts, reads and answers what needs no
+  // scrape of its own (/health from this scrape's probe, a fresh cached
+  // body); /metrics requests join the wait.
+  void pump(const scrape::Result& so_far) noexcept;
+  // Waits up to timeout_ms for a socket or the latch and serves what comes,
+  // as pump does. Throws (a cancel).
+  void wait_serving(const scrape::Result& so_far, long timeout_ms);
+  // At proc_exit: no pid, not listening.
+  static void on_exit();
+  http::Response cached_metrics() const;
+  bool cache_covers(double budget) const;
 
   double scrape_budget(const http::Request& req) const;
   // This scrape's spool file, or null and why not.
@@ -52,9 +76,25 @@ class Exporter {
 
   std::string listen_error_;
   double next_listen_attempt_ = 0;
+  std::string listen_refused_;  // non-empty: not listening, and why
+  Identity identity_;
+  CustomClient custom_;
+
+  // /metrics requests waiting for a scrape, each with its own budget.
+  struct Waiter {
+    uint64_t ticket;
+    double budget;
+  };
+  std::vector<Waiter> waiters_;
+  // The scrape running now (between its steps), or null.
+  const scrape::Result* running_ = nullptr;
 
   std::shared_ptr<const http::Body> cached_body_;
   double cached_at_ = 0;
+  // What the cached body may stand in for: a scrape with at most this
+  // budget, or any when it was complete (nothing skipped for time).
+  double cached_budget_ = 0;
+  bool cached_complete_ = false;
   // Reads a /metrics scrape keeps for the next (the catalog, pg_settings).
   std::shared_ptr<collectors::KeptReads> kept_ = std::make_shared<collectors::KeptReads>();
   // The last scrape's body: once every connection has sent it (and the cache

@@ -1,5 +1,6 @@
 #include "worker/shared_state.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "pg/guard.h"
@@ -7,6 +8,8 @@
 extern "C" {
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
@@ -80,10 +83,65 @@ void update(void (*fn)(Status*, const void*), const void* arg) noexcept {
       [](void* p) {
         auto* a = static_cast<Args*>(p);
         LWLockAcquire(block->lock, LW_EXCLUSIVE);
+        block->status.encoding = GetDatabaseEncoding();
         a->fn(&block->status, a->arg);
         LWLockRelease(block->lock);
       },
       &args, &err);
+}
+
+void view(void (*fn)(const Status*, void*), void* arg) noexcept {
+  if (block == nullptr) return;
+  struct Args {
+    void (*fn)(const Status*, void*);
+    void* arg;
+  } args{fn, arg};
+  pgx::GuardError err;
+  pgx::guarded_call(
+      [](void* p) {
+        auto* a = static_cast<Args*>(p);
+        LWLockAcquire(block->lock, LW_SHARED);
+        a->fn(&block->status, a->arg);
+        LWLockRelease(block->lock);
+      },
+      &args, &err);
+}
+
+void set_text(char* field, size_t size, std::string_view text) noexcept {
+  if (size == 0) return;
+  const int encoding = GetDatabaseEncoding();
+  size_t out = 0;
+  const char* s = text.data();
+  int left = static_cast<int>(std::min<size_t>(text.size(), 1 << 20));
+  // Valid characters are kept whole; an invalid byte becomes '?'.
+  while (left > 0 && out + 1 < size) {
+    int valid = pg_encoding_verifymbstr(encoding, s, left);
+    if (valid > 0) {
+      int keep = pg_encoding_mbcliplen(encoding, s, valid, static_cast<int>(size - 1 - out));
+      std::memcpy(field + out, s, static_cast<size_t>(keep));
+      out += static_cast<size_t>(keep);
+      if (keep < valid) break;  // full
+      s += valid;
+      left -= valid;
+      continue;
+    }
+    field[out++] = '?';
+    s++;
+    left--;
+  }
+  field[out] = '\0';
+}
+
+}  // namespace shared
+
+namespace shared {
+
+void* my_latch() noexcept { return MyLatch; }
+
+void wake(void* latch) noexcept {
+  if (latch == nullptr) return;
+  pgx::GuardError err;
+  pgx::guarded_call([](void* l) { SetLatch(static_cast<Latch*>(l)); }, latch, &err);
 }
 
 }  // namespace shared

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -66,8 +67,34 @@ TEST(label_values_escaped_and_valid_utf8) {
   s.gauge("m", "h").add({{"v", std::string("bad\xff\xfe utf8")}}, 2);
   std::string text = metrics::render(s);
   CHECK(text.find("m{v=\"a\\\"b\\\\c\\nd\"} 1") != std::string::npos);
-  CHECK(text.find("bad\xEF\xBF\xBD\xEF\xBF\xBD utf8") != std::string::npos);
+  CHECK(text.find("bad\xEF\xBF\xBD"
+                  "FF\xEF\xBF\xBD"
+                  "FE utf8") != std::string::npos);
   CHECK(text.find('\xff') == std::string::npos);
+}
+
+// Two names that differ only in invalid bytes, or in an invalid byte against
+// the replacement character spelled out, stay two series (one would be a
+// duplicate that makes Prometheus reject the whole scrape).
+TEST(label_value_sanitising_keeps_names_apart) {
+  metrics::Sink s;
+  metrics::Family f = s.gauge("m", "h");
+  const std::string names[] = {"t\xe9", "t\xe8",
+                               "t\xEF\xBF\xBD"
+                               "E9",
+                               "t\xEF\xBF\xBD"
+                               "U",
+                               "t\xEF\xBF\xBD"};
+  for (const auto& n : names) f.add({{"relname", n}}, 1);
+  std::string text = metrics::render(s);
+  std::set<std::string> lines;
+  size_t count = 0;
+  for (size_t at = 0; (at = text.find("m{", at)) != std::string::npos; at++) {
+    lines.insert(text.substr(at, text.find('\n', at) - at));
+    count++;
+  }
+  CHECK_EQ(count, 5u);
+  CHECK_EQ(lines.size(), 5u);
 }
 
 TEST(pg_numbers_parsed_never_silently_zero) {
