@@ -23,11 +23,15 @@ PROM_LIBS   := $(shell pkg-config --libs prometheus-cpp-core)
 # libcrypto parses the server certificate (ssl collector); PostgreSQL links it too.
 CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto)
 CRYPTO_LIBS   := $(shell pkg-config --libs libcrypto)
+# The endpoint (issue 14): TLS (libssl, as PostgreSQL), gzip (zlib, as
+# PostgreSQL), bcrypt (libxcrypt's crypt_r), the web config file (yaml-cpp).
+ENDPOINT_CFLAGS := $(shell pkg-config --cflags libssl zlib yaml-cpp)
+ENDPOINT_LIBS   := $(shell pkg-config --libs libssl zlib yaml-cpp libcrypt)
 
-PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS)
+PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
 # gcc -shared links the module: libstdc++ is not added for us.
-SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) -lstdc++
+SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) -lstdc++
 
 EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin
 
@@ -45,11 +49,12 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
 test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(wildcard test/unit/*.h) $(wildcard src/*/*.h src/collectors/*.def)
 	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
-	    $(CRYPTO_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS)
+	    $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS) \
+	    $(ENDPOINT_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin

@@ -7,8 +7,11 @@ apt-get update -qq
 # postgresql-15: the server; -server-dev-15: headers and PGXS; prometheus-cpp-dev:
 # the metric data model; libipc-run-perl: the TAP framework; prometheus: promtool;
 # curl: the quickstart's first scrape; libssl-dev: libcrypto for the ssl collector's
-# certificate parsing (and the openssl CLI the TLS tests use).
+# certificate parsing (and the openssl CLI the TLS tests use); the endpoint: libssl-dev
+# (TLS), zlib1g-dev (gzip), libcrypt-dev (bcrypt via libxcrypt's crypt_r),
+# libyaml-cpp-dev (the web config file).
 apt-get install -y -qq --no-install-recommends \
   build-essential pkg-config ca-certificates \
   postgresql-15 postgresql-server-dev-15 postgresql-client-15 \
-  prometheus-cpp-dev libipc-run-perl prometheus curl libssl-dev openssl >/dev/null
+  prometheus-cpp-dev libipc-run-perl prometheus curl libssl-dev openssl \
+  zlib1g-dev libcrypt-dev libyaml-cpp-dev >/dev/null
