@@ -22,9 +22,10 @@ namespace {
 
 constexpr size_t kReadChunk = 16384;
 constexpr double kAcceptPauseSeconds = 0.25;
-// A response being sent this long may be closed for a new connection when
-// every slot is taken (a slow reader holding its slot).
-constexpr double kSlowWriterSeconds = 1.0;
+// A response whose client has taken nothing for this long may be closed for
+// a new connection when every slot is taken (a slow reader holding its slot;
+// a scraper reads as fast as loopback or its network carries).
+constexpr double kSlowWriterSeconds = 0.25;
 // Bodies smaller than this are not worth compressing.
 constexpr uint64_t kGzipMinBytes = 1024;
 constexpr const char kBusyResponse[] =
@@ -254,10 +255,11 @@ bool Server::make_room(double now) {
       r = 0;
     } else if (c.phase == Phase::kReading || c.phase == Phase::kHandshake) {
       r = 1;
-    } else if (c.phase == Phase::kWriting && now - c.phase_since >= kSlowWriterSeconds) {
+    } else if (c.phase == Phase::kWriting && c.blocked_since >= 0 &&
+               now - c.blocked_since >= kSlowWriterSeconds) {
       r = 2;
     }
-    const double t = r == 1 ? c.accepted_at : c.phase_since;
+    const double t = r == 1 ? c.accepted_at : r == 2 ? c.blocked_since : c.phase_since;
     if (r < rank || (r == rank && r < 4 && t < since)) {
       victim = fd;
       rank = r;
@@ -537,6 +539,7 @@ void Server::respond(Conn& c, Response r, const Want& want, double now) {
   c.close_after = !keep_alive;
   c.phase = Phase::kWriting;
   c.phase_since = now;
+  c.blocked_since = -1;
   c.deadline = now + limits_.write_timeout;
   generation_++;
   flush(c, now);
@@ -560,6 +563,7 @@ bool Server::flush(Conn& c, double now) {
                          c.stream != nullptr);
       if (n > 0) {
         c.head_sent += static_cast<size_t>(n);
+        c.blocked_since = -1;
         continue;
       }
     } else {
@@ -582,10 +586,14 @@ bool Server::flush(Conn& c, double now) {
       if (n > 0) {
         c.stream->consumed(static_cast<uint64_t>(n));
         stats_.bytes_sent += static_cast<uint64_t>(n);
+        c.blocked_since = -1;
         continue;
       }
     }
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (c.blocked_since < 0) c.blocked_since = now;
+      return true;
+    }
     close_conn(c.fd);  // EPIPE, ECONNRESET: the client went away
     return false;
   }

@@ -125,6 +125,7 @@ class Server {
     bool hello_seen = false;  // a TLS record arrived (not plain HTTP)
     double accepted_at = 0;
     double phase_since = 0;
+    double blocked_since = -1;  // kWriting: since when the socket takes nothing (-1: it does)
     // kWaiting: the deferred request, and how to answer it.
     uint64_t ticket = 0;
     Want want;
