@@ -151,11 +151,14 @@ for n in "$@"; do
   [ "$(remaining)" -gt 60 ] || { echo "deadline reached" >&2; break; }
   if [ "$n" -gt "$created" ]; then
     echo "creating tables $((created + 1))..$n" >&2
-    "${psql[@]}" -c "DO \$\$ BEGIN FOR i IN $((created + 1))..$n LOOP
-      EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, v int)', i);
-      EXECUTE format('INSERT INTO public.t%s VALUES (1, 1), (2, 2), (3, 3)', i); END LOOP; END \$\$" \
-      -c "VACUUM ANALYZE pg_class, pg_attribute, pg_index" >/dev/null
-    created=$n
+    while [ "$created" -lt "$n" ]; do  # 1,000 a transaction: the lock table is bounded
+      to=$((created + 1000 < n ? created + 1000 : n))
+      "${psql[@]}" -c "DO \$\$ BEGIN FOR i IN $((created + 1))..$to LOOP
+        EXECUTE format('CREATE TABLE public.t%s (id int PRIMARY KEY, v int)', i);
+        EXECUTE format('INSERT INTO public.t%s VALUES (1, 1), (2, 2), (3, 3)', i); END LOOP; END \$\$" >/dev/null
+      created=$to
+    done
+    "${psql[@]}" -c "VACUUM ANALYZE pg_class, pg_attribute, pg_index" >/dev/null
   fi
   wpid=$("${psql[@]}" -Atc "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_exporter'")
   {

@@ -26,6 +26,8 @@ constexpr double kAcceptPauseSeconds = 0.25;
 // a new connection when every slot is taken (a slow reader holding its slot;
 // a scraper reads as fast as loopback or its network carries).
 constexpr double kSlowWriterSeconds = 0.25;
+// How long a connection accepted while every slot is busy may wait for one.
+constexpr double kQueueSeconds = 1.0;
 // Bodies smaller than this are not worth compressing.
 constexpr uint64_t kGzipMinBytes = 1024;
 constexpr const char kBusyResponse[] =
@@ -100,6 +102,10 @@ Server::Server(Limits limits, Handler handler, Hooks hooks)
 Server::~Server() {
   close_listeners();
   while (!conns_.empty()) close_conn(conns_.begin()->first);
+  for (const Pending& p : pending_) {
+    ::close(p.fd);
+    if (hooks_.release_fd) hooks_.release_fd();
+  }
 }
 
 void Server::log(const std::string& msg) const {
@@ -199,8 +205,15 @@ std::vector<Server::Interest> Server::interests() const {
 
 double Server::next_deadline() const {
   double d = accept_paused_until_;
+  if (!pending_.empty() && (d < 0 || pending_.front().since + kQueueSeconds < d))
+    d = pending_.front().since + kQueueSeconds;
   for (const auto& [fd, c] : conns_) {
     if (d < 0 || c.deadline < d) d = c.deadline;
+    // A connection waits for a slot: wake when a stalled reader's may be taken.
+    if (!pending_.empty() && c.phase == Phase::kWriting && c.blocked_since >= 0) {
+      const double t = c.blocked_since + kSlowWriterSeconds;
+      if (d < 0 || t < d) d = t;
+    }
   }
   return d;
 }
@@ -223,6 +236,7 @@ void Server::on_ready(int fd, bool readable, bool writable, double now) {
     if (readable) accept_clients(now);
     return;
   }
+  if (!pending_.empty()) admit_pending(now);
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   Conn& c = it->second;
@@ -280,6 +294,7 @@ void Server::refuse_busy(int fd) {
   if (!tls_) ignored = ::send(fd, kBusyResponse, sizeof kBusyResponse - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
   ::close(fd);
+  if (hooks_.release_fd) hooks_.release_fd();
   stats_.refused_busy++;
 }
 
@@ -317,41 +332,70 @@ void Server::accept_clients(double now) {
         stats_.refused_network++;
         continue;
       }
-      if (conns_.size() >= limits_.max_clients && !make_room(now)) {
-        refuse_busy(fd);
-        continue;
-      }
       if (hooks_.acquire_fd && !hooks_.acquire_fd()) {
         ::close(fd);
         stats_.rejected++;
         continue;
       }
-      Conn c;
-      c.fd = fd;
-      c.accepted_at = now;
-      c.phase_since = now;
-      if (tls_) {
-        std::string note;
-        ssl_ctx_st* ctx = tls_->current(now, &note);
-        if (!note.empty()) log(note);
-        c.tls = std::make_unique<TlsSession>(ctx, fd);
-        c.phase = Phase::kHandshake;
-      } else {
-        c.phase = Phase::kReading;
+      if (conns_.size() >= limits_.max_clients && !make_room(now)) {
+        // Every slot is busy with requests in progress (waiting for the
+        // scrape, or being sent): wait for one briefly, in the server
+        // rather than in the kernel's backlog, or get a quick 503.
+        if (pending_.size() < limits_.max_queued) {
+          pending_.push_back({fd, now});
+          generation_++;
+        } else {
+          refuse_busy(fd);
+        }
+        continue;
       }
-      c.deadline = phase_deadline(c, now + limits_.head_timeout);
-      auto [it, inserted] = conns_.emplace(fd, std::move(c));
-      (void)inserted;
-      stats_.accepted++;
-      generation_++;
-      // The request (or ClientHello) is usually there already.
-      Conn& added = it->second;
-      if (added.phase == Phase::kHandshake) {
-        handshake(added, now);
-      } else if (read_some(added, now)) {
-        process(added, now);
-      }
+      add_conn(fd, now, now);
     }
+  }
+}
+
+void Server::add_conn(int fd, double accepted_at, double now) {
+  Conn c;
+  c.fd = fd;
+  c.accepted_at = accepted_at;
+  c.phase_since = now;
+  if (tls_) {
+    std::string note;
+    ssl_ctx_st* ctx = tls_->current(now, &note);
+    if (!note.empty()) log(note);
+    c.tls = std::make_unique<TlsSession>(ctx, fd);
+    c.phase = Phase::kHandshake;
+  } else {
+    c.phase = Phase::kReading;
+  }
+  c.deadline = phase_deadline(c, now + limits_.head_timeout);
+  auto [it, inserted] = conns_.emplace(fd, std::move(c));
+  (void)inserted;
+  stats_.accepted++;
+  generation_++;
+  // The request (or ClientHello) is usually there already.
+  Conn& added = it->second;
+  if (added.phase == Phase::kHandshake) {
+    handshake(added, now);
+  } else if (read_some(added, now)) {
+    process(added, now);
+  }
+}
+
+void Server::admit_pending(double now) {
+  // Newest first: under a burst the latest arrival is the likeliest to be a
+  // scraper still waiting (a burst that came before it has had its turn);
+  // the oldest go first when the wait is over.
+  while (!pending_.empty() && (conns_.size() < limits_.max_clients || make_room(now))) {
+    const Pending p = pending_.back();
+    pending_.pop_back();
+    generation_++;
+    add_conn(p.fd, p.since, now);
+  }
+  while (!pending_.empty() && now - pending_.front().since >= kQueueSeconds) {
+    refuse_busy(pending_.front().fd);
+    pending_.pop_front();
+    generation_++;
   }
 }
 
@@ -626,6 +670,7 @@ void Server::on_timeout(double now) {
     accept_paused_until_ = -1;
     generation_++;
   }
+  if (!pending_.empty()) admit_pending(now);
   std::vector<int> expired;
   for (const auto& [fd, c] : conns_) {
     if (c.deadline <= now) expired.push_back(fd);

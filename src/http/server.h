@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,9 @@ struct Limits {
   // A connection's whole life, however busy: no request starts after it,
   // so a client cannot keep a slot by trickling requests.
   double lifetime = 60.0;
+  // Connections accepted while every slot is busy that may wait (1 s at
+  // most) for one instead of a 503 at once; each holds a descriptor.
+  size_t max_queued = 16;
   int gzip_level = 1;
 };
 
@@ -87,6 +91,8 @@ class Server {
   // there is none.
   double next_deadline() const;
   size_t client_count() const { return conns_.size(); }
+  // Accepted connections waiting for a slot (each holds a descriptor too).
+  size_t queued_count() const { return pending_.size(); }
 
   struct Stats {
     uint64_t accepted = 0;
@@ -142,6 +148,9 @@ class Server {
   // Closes the connection that can best give up its slot; false if none can.
   bool make_room(double now);
   void refuse_busy(int fd);
+  void add_conn(int fd, double accepted_at, double now);
+  // Gives freed slots to waiting connections; 503 to those waiting too long.
+  void admit_pending(double now);
   bool handshake(Conn& c, double now);
   ssize_t transport_send(Conn& c, const char* data, size_t len, bool more);
   double phase_deadline(const Conn& c, double phase_limit) const;
@@ -165,6 +174,11 @@ class Server {
   std::vector<int> listeners_;
   int bound_port_ = 0;
   std::map<int, Conn> conns_;
+  struct Pending {
+    int fd;
+    double since;
+  };
+  std::deque<Pending> pending_;
   uint64_t generation_ = 1;
   uint64_t next_ticket_ = 1;
   Stats stats_;

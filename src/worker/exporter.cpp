@@ -52,6 +52,9 @@ http::Limits limits_from_settings() {
   l.write_timeout = 3 * guc::client_timeout_ms / 1000.0;
   l.idle_timeout = 6 * guc::client_timeout_ms / 1000.0;
   l.lifetime = 6 * guc::client_timeout_ms / 1000.0;
+  // Up to as many again may wait a second for a slot, within the budget.
+  const int spare = pgx::external_fd_budget() - kReservedFds - static_cast<int>(l.max_clients);
+  l.max_queued = static_cast<size_t>(std::max(0, std::min(static_cast<int>(l.max_clients), spare)));
   return l;
 }
 

@@ -19,9 +19,10 @@ http::Response hello(const http::Request& r) {
   return http::simple_response(200, "hello " + r.path);
 }
 
-http::Limits two_slots() {
+http::Limits two_slots(size_t queued = 0) {
   http::Limits l;
   l.max_clients = 2;
+  l.max_queued = queued;
   return l;
 }
 
@@ -112,6 +113,43 @@ TEST(slots_waiting_requests_keep_their_slot) {
   close(a);
   close(b);
   close(c);
+}
+
+TEST(slots_busy_slots_queue_a_newcomer_for_a_second) {
+  loop::Loop l(two_slots(1), hello);
+  l.server.listen("127.0.0.1", 0);
+  const int port = l.server.bound_port();
+  int a = loop::connect_to(port), b = loop::connect_to(port);
+  loop::exchange(l, a, "GET /wait HTTP/1.1\r\n\r\n", 1, 3);
+  loop::exchange(l, b, "GET /wait HTTP/1.1\r\n\r\n", 1, 3);
+  // The first newcomer waits for a slot (not read yet), the second gets a 503.
+  int c = loop::connect_to(port);
+  std::string out = loop::exchange(l, c, "GET /c HTTP/1.1\r\n\r\n", 1.2, 3);
+  CHECK(out.empty());
+  CHECK_EQ(l.server.queued_count(), 1u);
+  int d = loop::connect_to(port);
+  CHECK(loop::exchange(l, d, "GET /d HTTP/1.1\r\n\r\n", 1.3, 3).find("503") == 9);
+  CHECK_EQ(l.fds, 3);  // two clients and the one waiting
+  // A slot frees (a waiting request goes away): the newcomer is served.
+  close(a);
+  out.clear();
+  for (int i = 0; i < 10; i++) {
+    l.pump(1.5);
+    out += loop::drain(c);
+  }
+  CHECK(out.find("hello /c") != std::string::npos);
+  CHECK_EQ(l.server.queued_count(), 0u);
+  // Without a free slot, the wait ends with a 503 after a second.
+  close(c);
+  int f = loop::connect_to(port);
+  loop::exchange(l, f, "GET /wait HTTP/1.1\r\n\r\n", 1.9, 3);
+  int e = loop::connect_to(port);
+  loop::exchange(l, e, "GET /e HTTP/1.1\r\n\r\n", 2, 3);
+  CHECK_EQ(l.server.queued_count(), 1u);
+  CHECK(loop::exchange(l, e, "", 3.1, 3).find("503") == 9);
+  CHECK_EQ(l.server.queued_count(), 0u);
+  CHECK_EQ(l.fds, 2);
+  for (int fd : {b, d, e, f}) close(fd);
 }
 
 TEST(slots_lifetime_is_not_renewed_by_requests) {
