@@ -33,7 +33,20 @@ PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
 # gcc -shared links the module: libstdc++ is not added for us.
 SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) -lstdc++
 
-EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin
+# Sanitizer build: ASan + UBSan, every report fatal (no recovery), no
+# -fwrapv so that signed overflow is reported. The unit tests always use it;
+# `make SANITIZE=1` builds the module itself from the same objects (build/san),
+# which .ci/sanitize.sh runs inside real servers. -O0 -g1 (line tables for
+# the reports) compiles in half the time of -O1 -g.
+SAN_FLAGS = -O0 -g1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN_DIR   = build/san
+SAN_SRCS  = $(sort $(SRCS) $(UNIT_SRCS))
+ifeq ($(SANITIZE),1)
+OBJS = $(patsubst %.cpp,$(SAN_DIR)/%.o,$(SRCS))
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
+EXTRA_CLEAN = $(SRCS:.cpp=.d) tmp_check_regress test/unit/*.bin build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 # Debian's PGXS would also compile every .cpp to JIT bitcode with clang-14 and
@@ -49,15 +62,67 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
-test/unit/all_tests.bin: $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(wildcard test/unit/*.h) $(wildcard src/*/*.h src/collectors/*.def)
-	$(CXX) -std=c++17 -Wall -Wextra -O1 -g -fsanitize=address,undefined -Isrc -Itest/unit $(PROM_CFLAGS) \
-	    $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -o $@ $(UNIT_SRCS) $(UNIT_LIB_SRCS) $(PROM_LIBS) $(CRYPTO_LIBS) \
-	    $(ENDPOINT_LIBS)
+UNIT_OBJS := $(patsubst %.cpp,$(SAN_DIR)/%.o,$(UNIT_SRCS) $(UNIT_LIB_SRCS))
+
+# One object per source (make -j2 compiles two at a time), with header
+# dependencies; PostgreSQL's headers are there for the module's own files.
+$(SAN_DIR)/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) -std=c++17 -Wall -Wextra -fPIC -fno-strict-aliasing $(SAN_FLAGS) -MMD -MP \
+	    -isystem $(PG_INCLUDE) -Isrc -Itest/unit $(PROM_CFLAGS) $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -c -o $@ $<
+-include $(patsubst %.cpp,$(SAN_DIR)/%.d,$(SAN_SRCS))
+
+test/unit/all_tests.bin: $(UNIT_OBJS)
+	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin
 
+# CI runs the unit tests once, in its sanitizer step (from the objects that
+# build the sanitized module too): UNITCHECK=no leaves them out here.
+ifneq ($(UNITCHECK),no)
 installcheck: unitcheck
+endif
 .PHONY: unitcheck
+
+# libFuzzer targets (clang; Debian's libclang-rt-14-dev has the runtime) for
+# the code that reads untrusted bytes: `make fuzz` builds them into
+# build/fuzz, .ci/fuzz.sh runs each on its corpus in test/fuzz/corpus.
+FUZZ_CXX     ?= clang++-14
+FUZZ_FLAGS    = -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_DIR      = build/fuzz
+FUZZ_TARGETS  = http_request http_server tls_server webconfig procfs certificate
+fuzz_srcs_http_request = src/http/request.cpp
+# The server with everything it sends through: TLS, gzip, OpenMetrics, access.
+fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/response.cpp src/spool/file.cpp \
+                         src/http/access.cpp src/http/basic_auth.cpp src/http/body_stream.cpp src/http/negotiate.cpp \
+                         src/http/tls_server.cpp src/metrics/openmetrics.cpp src/tls/certificate.cpp
+fuzz_libs_http_server  = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
+fuzz_srcs_tls_server   = $(fuzz_srcs_http_server)
+fuzz_libs_tls_server   = $(fuzz_libs_http_server)
+fuzz_srcs_webconfig    = src/webconfig/web_config.cpp src/tls/certificate.cpp src/http/basic_auth.cpp src/http/negotiate.cpp
+fuzz_libs_webconfig    = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
+fuzz_srcs_procfs       = src/procfs/process_stat.cpp
+fuzz_srcs_certificate  = src/tls/certificate.cpp
+fuzz_libs_certificate  = $(CRYPTO_LIBS)
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/%: test/fuzz/%_fuzz.cpp $$(fuzz_srcs_$$*) $$(wildcard src/*/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Isrc $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+.PHONY: fuzz
+print-fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+.PHONY: print-fuzz-targets
+
+# The whole suite with the module under ASan+UBSan in real servers, and the
+# fuzzers for FUZZ_SECONDS each (see README, "Running the tests").
+sanitize-check:
+	bash .ci/sanitize.sh
+fuzz-check:
+	bash .ci/fuzz.sh
+.PHONY: sanitize-check fuzz-check

@@ -2,7 +2,7 @@
 # One command from a fresh Debian 12 machine to metrics: installs the
 # dependencies, builds and installs pg_exporter, preloads it in the local
 # PostgreSQL 15 cluster (15/main), restarts it, and scrapes the endpoint.
-# Run as root from the repository: sudo bash scripts/quickstart.sh
+# Run as root from the repository: bash scripts/quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

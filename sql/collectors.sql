@@ -1,8 +1,5 @@
--- Each collector's families, types and label sets (values are volatile;
--- shapes are not).
-CREATE TABLE regress_scanned (id int PRIMARY KEY, v text);
-INSERT INTO regress_scanned SELECT g, 'x' FROM generate_series(1, 10) g;
-SELECT count(*) FROM regress_scanned;
+-- Each collector's families, types and label sets, and the values that are
+-- known (per-table values: tables.sql).
 
 SELECT * FROM regress.families(ARRAY['server']) ORDER BY 1;
 SELECT * FROM regress.shape(ARRAY['server']);
@@ -42,15 +39,47 @@ SELECT * FROM regress.shape(ARRAY['replication']);
 SELECT value FROM regress.samples(ARRAY['replication']) WHERE metric = 'pg_replication_lag_seconds';
 
 SELECT * FROM regress.families(ARRAY['process']) ORDER BY 1;
-SELECT metric, value::float8 > 0 AS positive FROM regress.samples(ARRAY['process'])
-WHERE metric NOT LIKE '%cpu_seconds_total' ORDER BY 1;
+-- This session's own process (pgexporter.metrics() runs the collector in the
+-- calling backend), against its /proc/self entries read here: RSS and
+-- virtual size within a factor of two (they move a little), the rest exact.
+CREATE TEMP TABLE proc AS
+SELECT pg_read_file('/proc/self/status') AS status, pg_read_file('/proc/self/limits') AS limits,
+       pg_read_file('/proc/self/stat') AS stat, pg_read_file('/proc/stat') AS sys;
+CREATE TEMP TABLE p AS SELECT metric, value::float8 AS v FROM regress.samples(ARRAY['process']);
+SELECT (SELECT v FROM p WHERE metric = 'pg_exporter_process_threads')
+         = (regexp_match(status, 'Threads:\s+(\d+)'))[1]::float8 AS threads,
+       (SELECT v FROM p WHERE metric = 'pg_exporter_process_max_fds')
+         = (regexp_match(limits, 'Max open files\s+(\d+)'))[1]::float8 AS max_fds,
+       (SELECT v FROM p WHERE metric = 'pg_exporter_process_resident_memory_bytes')
+         BETWEEN (regexp_match(status, 'VmRSS:\s+(\d+) kB'))[1]::float8 * 1024 / 2
+             AND (regexp_match(status, 'VmRSS:\s+(\d+) kB'))[1]::float8 * 1024 * 2 AS rss,
+       (SELECT v FROM p WHERE metric = 'pg_exporter_process_virtual_memory_bytes')
+         BETWEEN (regexp_match(status, 'VmSize:\s+(\d+) kB'))[1]::float8 * 1024 / 2
+             AND (regexp_match(status, 'VmSize:\s+(\d+) kB'))[1]::float8 * 1024 * 2 AS vsize,
+       -- btime + starttime (field 22 of stat) / CLK_TCK (100 on Linux)
+       abs((SELECT v FROM p WHERE metric = 'pg_exporter_process_start_time_seconds')
+           - (regexp_match(sys, 'btime (\d+)'))[1]::float8
+           - (regexp_split_to_array(regexp_replace(stat, '^.*\) ', ''), ' '))[20]::float8 / 100) < 1e-6 AS start_time,
+       -- (read after /proc above: not behind it)
+       (SELECT v FROM p WHERE metric = 'pg_exporter_process_cpu_seconds_total')
+         >= ((regexp_split_to_array(regexp_replace(stat, '^.*\) ', ''), ' '))[12]::float8
+             + (regexp_split_to_array(regexp_replace(stat, '^.*\) ', ''), ' '))[13]::float8) / 100 AS cpu_not_behind
+FROM proc;
+-- Open descriptors: as many as /proc/self/fd lists in the same statement,
+-- less the one that pg_ls_dir itself holds while listing (after a first
+-- call, so that the server's file cache holds what a scrape opens).
+SELECT (regexp_match(pgexporter.metrics(ARRAY['process']), 'pg_exporter_process_open_fds ([0-9][0-9.e+]*)'))[1]::float8
+       = (SELECT count(*) - 1 FROM pg_ls_dir('/proc/self/fd')) AS open_fds;
+-- The unprefixed names are the same values.
+SELECT count(*) AS differ FROM p a JOIN p b ON b.metric = 'pg_exporter_' || a.metric
+WHERE a.metric LIKE 'process\_%' AND a.metric NOT LIKE '%cpu_seconds_total' AND a.v <> b.v;
+DROP TABLE proc, p;
 
--- Self-metrics name each collector that ran.
-SELECT labels, value FROM regress.samples(ARRAY['locks', 'process'])
-WHERE metric = 'pg_exporter_collector_success' ORDER BY 1;
+-- Self-metrics name each collector that ran, and only those.
+SELECT m[1] AS collector, m[2] AS success
+FROM regexp_matches(pgexporter.metrics(ARRAY['locks', 'process']),
+                    'pg_exporter_collector_success\{collector="([^"]*)"\} (\S+)', 'g') AS m ORDER BY 1;
 
 -- Disabling a collector: its families disappear, the others stay.
 SELECT count(*) AS locks_series FROM regress.samples(ARRAY['server', 'database'])
 WHERE metric = 'pg_locks_count';
-
-DROP TABLE regress_scanned;

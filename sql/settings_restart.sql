@@ -5,7 +5,11 @@ SELECT * FROM regress.families(ARRAY['settings']) WHERE family = 'pg_settings_pe
 
 ALTER SYSTEM SET max_prepared_transactions = 7;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'EXISTS (SELECT FROM pg_settings WHERE name = ''max_prepared_transactions'' AND pending_restart)'
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SELECT name FROM pg_settings WHERE pending_restart;
 SELECT metric, labels, value FROM regress.samples(ARRAY['settings']) WHERE metric = 'pg_settings_pending_restart';
 SELECT line FROM regexp_split_to_table(pgexporter.metrics(ARRAY['settings']), E'\n') AS line
@@ -17,7 +21,11 @@ WHERE metric IN ('pg_settings_max_prepared_transactions', 'pg_settings_fsync', '
 
 ALTER SYSTEM RESET max_prepared_transactions;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'NOT EXISTS (SELECT FROM pg_settings WHERE pending_restart)'
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SELECT count(*) AS pending FROM regress.samples(ARRAY['settings']) WHERE metric = 'pg_settings_pending_restart';
 
 -- Values are the configured ones (reset_val), not this session's SETs.

@@ -17,9 +17,17 @@ SELECT pgexporter.metrics(ARRAY[NULL]::text[]);
 SELECT name, enabled, default_enabled, description <> '' AS described
 FROM pgexporter.collectors ORDER BY name;
 
--- The worker is running and listening (port 0 lets the kernel choose), as
--- pg_monitor, and runs SQL.
-SELECT preloaded, pid > 0 AS has_pid, listening, port > 0 AS has_port, role, sql_error
+-- The worker is running and listening (port 0 lets the kernel choose): the
+-- pid is that of the pg_exporter backend, and the kernel has a listening
+-- socket on 127.0.0.1 at that port (/proc/net/tcp: address and port in hex,
+-- state 0A). Nothing scraped it over HTTP yet. It runs as pg_monitor, and
+-- runs SQL.
+SELECT preloaded, listening, listen_error,
+       pid = (SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_exporter') AS worker_pid,
+       EXISTS (SELECT FROM regexp_split_to_table(pg_read_file('/proc/net/tcp'), E'\n') AS l
+               WHERE l ~ ('^ *[0-9]+: 0100007F:' || lpad(upper(to_hex(port)), 4, '0') || ' 00000000:0000 0A '))
+         AS kernel_listens,
+       scrapes_total, scrape_errors_total, last_scrape_time, last_scrape_duration_seconds, role, sql_error
 FROM pgexporter.worker_status();
 
 -- Every function of the extension pins its search_path.

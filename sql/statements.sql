@@ -88,20 +88,32 @@ GROUP BY 1, 2, 3, 4 HAVING count(*) > 1;
 SELECT count(*) > 3 AS more_than_three FROM "regress Stat".pg_stat_statements;
 ALTER SYSTEM SET pg_exporter.statements_limit = 3;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'current_setting(''pg_exporter.statements_limit'') = ''3'''
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SHOW pg_exporter.statements_limit;
 SELECT metric, count(*) FROM regress_stmt_samples()
 WHERE metric IN ('pg_stat_statements_calls_total', 'pg_stat_statements_seconds_total') GROUP BY 1 ORDER BY 1;
 ALTER SYSTEM RESET pg_exporter.statements_limit;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'current_setting(''pg_exporter.statements_limit'') = ''100'''
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SHOW pg_exporter.statements_limit;
 
 -- Opt-in query texts (postgres_exporter's include_query): the first N
 -- characters, one series per queryid.
 ALTER SYSTEM SET pg_exporter.statements_query_length = 20;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'current_setting(''pg_exporter.statements_query_length'') = ''20'''
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SHOW pg_exporter.statements_query_length;
 SELECT * FROM regress.families(ARRAY['statements']) WHERE family = 'pg_stat_statements_query_id';
 SELECT m[2] AS query
@@ -114,7 +126,11 @@ FROM regexp_split_to_table(pgexporter.metrics(ARRAY['statements']), E'\n') AS li
 WHERE m IS NOT NULL;
 ALTER SYSTEM RESET pg_exporter.statements_query_length;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set ECHO none
+\set wait_cond 'current_setting(''pg_exporter.statements_query_length'') = ''0'''
+\set wait_tries 0
+\ir sql/include/wait_until.psql
+\set ECHO all
 SELECT count(*) AS query_series FROM regress.samples(ARRAY['statements']) WHERE metric = 'pg_stat_statements_query_id';
 
 -- Dropped again: success with no samples.

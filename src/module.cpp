@@ -16,7 +16,7 @@ void _PG_init(void);
 
 namespace {
 
-void register_worker() {
+void register_worker(const char* function, const char* name) {
   BackgroundWorker worker;
   memset(&worker, 0, sizeof(worker));
   worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -24,9 +24,9 @@ void register_worker() {
   worker.bgw_start_time = BgWorkerStart_ConsistentState;
   worker.bgw_restart_time = 5;
   strlcpy(worker.bgw_library_name, "pg_exporter", BGW_MAXLEN);
-  strlcpy(worker.bgw_function_name, "pg_exporter_worker_main", BGW_MAXLEN);
-  strlcpy(worker.bgw_name, "pg_exporter", BGW_MAXLEN);
-  strlcpy(worker.bgw_type, "pg_exporter", BGW_MAXLEN);
+  strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
+  strlcpy(worker.bgw_name, name, BGW_MAXLEN);
+  strlcpy(worker.bgw_type, name, BGW_MAXLEN);
   RegisterBackgroundWorker(&worker);
 }
 
@@ -44,5 +44,8 @@ void _PG_init(void) {
     return;
   }
   shared::install_hooks();
-  register_worker();
+  // HTTP and the built-in collectors; and the custom metrics (user-defined
+  // queries), apart, so that none of them can hold up or stop the endpoint.
+  register_worker("pg_exporter_worker_main", "pg_exporter");
+  register_worker("pg_exporter_custom_main", "pg_exporter custom metrics");
 }

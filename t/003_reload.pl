@@ -88,6 +88,7 @@ $node->reload;
 $node->poll_query_until('postgres', "SELECT role = 'exporter' FROM pgexporter.worker_status()")
   or die 'worker did not restart as the new role';
 ok(wait_for_listening($port, 20), 'serving as the new role');
+my $pid_as_exporter = worker_pid($node);
 my $log_offset = -s $node->logfile;
 ($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s, 'pg_up'), 1, 'pg_up is 1 while a collector fails');
@@ -95,7 +96,23 @@ is(sample($s, 'pg_exporter_collector_success', qr/collector="database"/), 0, 'da
 is(sample($s, 'pg_exporter_collector_success', qr/collector="server"/), 1, 'server collector still succeeds');
 ok(!defined sample($s, 'pg_database_size_bytes'), 'the failed collector contributes no samples');
 ok(defined sample($s, 'pg_postmaster_start_time_seconds'), 'other collectors contribute theirs');
-http_request($port, 'GET', '/metrics') for 1 .. 3;
+# The failure counters: one more scrape error and one more failure of this
+# collector per scrape, none for the others; the last scrape had an error;
+# worker_status() says what the last scrape body said.
+my ($s1) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+my ($s2) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s2, 'pg_exporter_scrapes_total'), sample($s1, 'pg_exporter_scrapes_total') + 1, 'scrapes_total +1');
+is(sample($s2, 'pg_exporter_scrape_errors_total'), sample($s1, 'pg_exporter_scrape_errors_total') + 1,
+	'a scrape with a failed collector counts as a scrape error');
+is(sample($s2, 'pg_exporter_last_scrape_error'), 1, 'pg_exporter_last_scrape_error 1');
+is(sample($s2, 'pg_exporter_collector_failures_total', qr/collector="database"/),
+	sample($s1, 'pg_exporter_collector_failures_total', qr/collector="database"/) + 1,
+	'pg_exporter_collector_failures_total{collector="database"} +1 per scrape');
+is(sample($s2, 'pg_exporter_collector_failures_total', qr/collector="server"/), 0, 'no failure of the server collector');
+is($node->safe_psql('postgres', 'SELECT scrapes_total, scrape_errors_total FROM pgexporter.worker_status()'),
+	sample($s2, 'pg_exporter_scrapes_total') . '|' . sample($s2, 'pg_exporter_scrape_errors_total'),
+	'worker_status() counters equal those of the last scrape');
+http_request($port, 'GET', '/metrics') for 1 .. 2;
 my $log = slurp_file($node->logfile, $log_offset);
 my @lines = $log =~ /(collector "database" failed)/g;
 is(scalar @lines, 1, 'the failure is logged once, not on every scrape');
@@ -103,14 +120,38 @@ like($log, qr/collector "database" failed: permission denied/, 'the log names th
 is($node->safe_psql('postgres', "SELECT last_success, last_error LIKE 'permission denied%' FROM pgexporter.collectors WHERE name = 'database'"),
 	"f|t", 'pgexporter.collectors shows the last error');
 
-# A statement timeout far below what a query needs fails collectors, not the worker.
-$node->safe_psql('postgres', 'GRANT CONNECT ON DATABASE secret TO exporter');
+# Fixed (with pg_monitor, which the other collectors want from a plain
+# role): the next scrape has no error; the counters keep their totals.
+$node->safe_psql('postgres', 'GRANT CONNECT ON DATABASE secret TO exporter; GRANT pg_monitor TO exporter');
+my ($s3) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s3, 'pg_exporter_collector_success', qr/collector="database"/), 1, 'database collector works again');
+is(sample($s3, 'pg_exporter_last_scrape_error'), 0, 'pg_exporter_last_scrape_error back to 0')
+  or diag join "\n", grep { /^pg_exporter_collector_success\{.*\} 0$/ } map { "$_ $s3->{$_}" } keys %$s3;
+is(sample($s3, 'pg_exporter_scrape_errors_total'), sample($s2, 'pg_exporter_scrape_errors_total') + 2,
+	'scrape_errors_total keeps its count (the two scrapes in between failed too)');
+is(sample($s3, 'pg_exporter_collector_failures_total', qr/collector="database"/),
+	sample($s2, 'pg_exporter_collector_failures_total', qr/collector="database"/) + 2,
+	'collector_failures_total keeps its count');
+
+# A statement timeout far below what a query needs fails collectors, not the
+# worker (the same process serves), and the reload is seen: the failures say
+# statement timeout.
 $node->append_conf('postgresql.conf', "pg_exporter.statement_timeout = 1\n");
 $node->reload;
-sleep 1;
-my $r = http_request($port, 'GET', '/metrics');
-is($r->{status}, 200, 'scrape answered with a 1 ms statement timeout');
-is(worker_pid($node) > 0, 1, 'worker alive');
+my $timed_out;
+for (1 .. 100)
+{
+	my $r = http_request($port, 'GET', '/metrics');
+	last if $r->{status} != 200;
+	$timed_out = $node->safe_psql('postgres',
+		"SELECT count(*) FROM pgexporter.collector_status() WHERE last_error LIKE '%statement timeout%'");
+	last if $timed_out > 0;
+	sleep 0.1;
+}
+cmp_ok($timed_out, '>', 0, 'a 1 ms statement timeout, once reloaded, fails collectors with a statement timeout');
+my ($s4) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+is(sample($s4, 'pg_up'), 1, 'pg_up 1 with a 1 ms statement timeout');
+is(worker_pid($node), $pid_as_exporter, 'the same worker serves through it');
 
 # The relations_* settings reload too: the worker's next scrape follows them,
 # and a pattern that does not compile is refused at reload (the old one stays).
@@ -130,6 +171,23 @@ my $after_bad = http_request($port, 'GET', '/metrics');
 is($after_bad->{status}, 200, 'still serving after an invalid pattern in the file');
 ($s) = parse_exposition($after_bad->{body});
 is(sample($s, 'pg_exporter_relations_exported'), 1, 'the previous pattern stays in force');
+
+# pg_exporter.database: the worker restarts connected to that database, and
+# the per-table collectors read its tables instead of those of postgres.
+$node->safe_psql('postgres', 'CREATE DATABASE appdb');
+$node->safe_psql('appdb', 'CREATE TABLE app_only (id int); INSERT INTO app_only VALUES (1)');
+$node->append_conf('postgresql.conf', "pg_exporter.database = 'appdb'\npg_exporter.relations_include = ''\n");
+$node->reload;
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_exporter' AND datname = 'appdb'")
+  or die 'the worker did not move to appdb';
+ok(wait_for_listening($port, 20), 'serving from appdb');
+($s) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', qr/datname="appdb".*relname="app_only"|relname="app_only".*datname="appdb"/),
+	"appdb's table exported, labelled with appdb");
+ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', qr/relname="reload_a"/), "postgres's tables no longer");
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'pg_exporter' AND datname = 'postgres'"),
+	0, 'the worker left postgres');
 
 $node->stop;
 done_testing();

@@ -104,7 +104,10 @@ is_deeply(promtool_unexpected($out), [], 'primary: lint findings only on inherit
 
 # ---- the standby ----
 ok(wait_for_listening($sport), 'the standby serves metrics');
+my $wr_sql = "SELECT receive_start_lsn - '0/0', latest_end_lsn - '0/0', flushed_lsn - '0/0' FROM pg_stat_wal_receiver";
+my @wr_before = split /\|/, $standby->safe_psql('postgres', $wr_sql);
 ($s) = parse_exposition(http_request($sport, 'GET', '/metrics')->{body});
+my @wr_after = split /\|/, $standby->safe_psql('postgres', $wr_sql);
 for my $c (qw(wal archiver wal_receiver replication))
 {
 	is(sample($s, 'pg_exporter_collector_success', qr/collector="$c"/), 1, "standby: collector $c succeeded");
@@ -114,8 +117,16 @@ ok(sample($s, 'pg_xlog_location_bytes') >= $p_bytes,
 my $host = $primary->host;
 my $wr = qr/^\{upstream_host="\Q$host\E",slot_name="standby_slot",status="streaming"\}$/;
 ok(sample($s, 'pg_stat_wal_receiver_flushed_lsn', $wr) >= $p_bytes, 'WAL receiver flushed position');
-ok(sample($s, 'pg_stat_wal_receiver_latest_end_lsn', $wr) > 0, 'WAL receiver latest end position');
-ok(sample($s, 'pg_stat_wal_receiver_receive_start_lsn', $wr) > 0, 'WAL receiver start position');
+# pg_stat_wal_receiver read just before and just after the scrape: the
+# start position is fixed, the others only move forward.
+is(sample($s, 'pg_stat_wal_receiver_receive_start_lsn', $wr), $wr_before[0], 'WAL receiver start position');
+is($wr_after[0], $wr_before[0], '(which did not move)');
+my $latest = sample($s, 'pg_stat_wal_receiver_latest_end_lsn', $wr);
+ok($latest >= $wr_before[1] && $latest <= $wr_after[1], 'WAL receiver latest end position, as pg_stat_wal_receiver says')
+  or diag "$latest not in [$wr_before[1], $wr_after[1]]";
+my $flushed = sample($s, 'pg_stat_wal_receiver_flushed_lsn', $wr);
+ok($flushed >= $wr_before[2] && $flushed <= $wr_after[2], 'WAL receiver flushed position, as pg_stat_wal_receiver says')
+  or diag "$flushed not in [$wr_before[2], $wr_after[2]]";
 is(sample($s, 'pg_stat_wal_receiver_received_tli', $wr), 1, 'timeline received');
 is(sample($s, 'pg_stat_wal_receiver_receive_start_tli', $wr), 1, 'timeline at start');
 for my $t (qw(last_msg_send_time last_msg_receipt_time latest_end_time))

@@ -8,6 +8,7 @@ use lib $FindBin::RealBin;
 use PgExporterTest;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(sleep);
 
 # spool_keep_free = 0: this test must not depend on the free space of the
 # machine it runs on (the default keeps 1 GB free).
@@ -94,26 +95,34 @@ $log = slurp_file($node->logfile, $log_pos);
 like($log, qr/scrapes are written to temporary files again/, 'the recovery is logged');
 is(fd_count(), $fds_before, 'no file descriptor left open after the failure');
 
-# Scrapes with pg_exporter.spool_keep_free set to $value (after a reload):
-# kept in memory; returns what the server logged meanwhile.
-sub scrape_in_memory_with_keep_free
+# Sets pg_exporter.spool_keep_free to $value and scrapes until the reload
+# shows (until($body, $log) is true, at most 20 s); returns what the server
+# logged meanwhile.
+sub reload_keep_free
 {
-	my ($value) = @_;
+	my ($value, $until) = @_;
 	my $pos = -s $node->logfile;
 	$node->append_conf('postgresql.conf', "pg_exporter.spool_keep_free = $value\n");
 	$node->reload;
-	sleep 1;
-	check_scrape("spool_keep_free = $value");
-	is($spooled, 0, "spool_keep_free = $value: that scrape was kept in memory");
-	return slurp_file($node->logfile, $pos);
+	my $log;
+	for (1 .. 40)
+	{
+		my $body = check_scrape("spool_keep_free = $value");
+		$log = slurp_file($node->logfile, $pos);
+		last if $until->($body, $log);
+		sleep 0.5;
+	}
+	is($spooled, 0, "spool_keep_free = $value: the scrape was kept in memory");
+	return $log;
 }
 
-# Less free space than the setting keeps: no file, the reason logged.
-like(scrape_in_memory_with_keep_free("'1000TB'"), qr/scrape kept in memory: only \d+ MB free on the file system/,
-	'the free space is logged as the reason');
-# -1: never spooled, and nothing logged about it.
-unlike(scrape_in_memory_with_keep_free('-1'), qr/scrape kept in memory|temporary files again/,
+# -1: never spooled (after scrapes that were), and nothing logged about it.
+cmp_ok($spooled, '>', 0, 'the scrape before was spooled');
+unlike(reload_keep_free('-1', sub { $spooled == 0 }), qr/scrape kept in memory|temporary files again/,
 	'turning it off is not reported as a problem');
+# Less free space than the setting keeps: no file, the reason logged.
+like(reload_keep_free("'1000TB'", sub { $_[1] =~ /scrape kept in memory: only/ }),
+	qr/scrape kept in memory: only \d+ MB free on the file system/, 'the free space is logged as the reason');
 is(worker_pid($node), $pid, 'the same worker served every scrape');
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $pm_start,
 	'the cluster never restarted (no crash through any of it)');

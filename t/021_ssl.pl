@@ -108,9 +108,10 @@ like($node->safe_psql('postgres', "SELECT last_error FROM pgexporter.collector_s
 # A FIFO must not block the scrape.
 unlink "$datadir/server.crt";
 IPC::Run::run([ 'mkfifo', "$datadir/server.crt" ]) or die 'mkfifo failed';
-my $t0 = time;
+# (Opened for reading, a FIFO without a writer would block the worker: the
+# scrape would never be answered.)
 $r = http_request($port, 'GET', '/metrics');
-cmp_ok(time - $t0, '<', 5, 'a FIFO certificate does not block the scrape');
+is($r->{status}, 200, 'a FIFO certificate does not block the scrape');
 ($s) = parse_exposition($r->{body});
 is(sample($s, 'pg_exporter_collector_success', qr/collector="ssl"/), 0, 'FIFO: ssl collector fails');
 like($node->safe_psql('postgres', "SELECT last_error FROM pgexporter.collector_status() WHERE name = 'ssl'"),

@@ -54,9 +54,10 @@ constexpr auto G = prometheus::MetricType::Gauge;
 constexpr int kTopClients = 50;
 // postgres_exporter's pg_process_idle_seconds buckets.
 constexpr int kIdleBuckets[] = {1, 2, 5, 15, 30, 60, 90, 120, 300};
-// Wait event types of every supported version: exported even when zero.
-constexpr const char* kWaitEventTypes[] = {"Activity", "BufferPin", "Client", "Extension", "IO",
-                                           "IPC",      "Lock",      "LWLock", "Timeout"};
+// Wait event types of every supported version: exported even when zero
+// (InjectionPoint from 17).
+constexpr const char* kWaitEventTypes[] = {"Activity", "BufferPin", "Client", "Extension", "InjectionPoint",
+                                           "IO",       "IPC",       "LWLock", "Lock",      "Timeout"};
 
 constexpr const char* kSettingsSql =
     "SELECT current_setting('max_connections')::float8 AS max_connections, "

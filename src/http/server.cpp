@@ -698,6 +698,7 @@ void Server::on_timeout(double now) {
       }
       if (c.phase == Phase::kReading && !c.in.empty() && !c.tls) {
         // Best effort: tell a slow client why, then close.
+        stats_.responses_by_status[408]++;
         std::string r = serialize_head(simple_response(408), false);
         ssize_t ignored = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)ignored;

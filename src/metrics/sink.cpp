@@ -196,6 +196,13 @@ Family Sink::histogram(std::string_view name, std::string_view help) {
 Family Sink::family(std::string_view name, std::string_view help, prometheus::MetricType type) {
   std::string key(name);
   auto it = index_.find(key);
+  if (it != index_.end() && families_[it->second].reserved) {
+    Entry& e = families_[it->second];
+    e.reserved = false;
+    e.type = type;
+    e.header = header_lines(key, sanitize_help(help), type);
+    return Family(this, it->second);
+  }
   if (it != index_.end()) {
     if (families_[it->second].type != type) {
       throw std::invalid_argument("metric family " + key + " declared with two types");
@@ -210,6 +217,34 @@ Family Sink::family(std::string_view name, std::string_view help, prometheus::Me
   families_.push_back(std::move(e));
   index_.emplace(std::move(key), families_.size() - 1);
   return Family(this, families_.size() - 1);
+}
+
+void Sink::reserve(std::string_view name) {
+  std::string key(name);
+  if (index_.count(key) != 0) return;
+  Entry e;
+  e.name = key;
+  e.reserved = true;
+  e.type = prometheus::MetricType::Untyped;
+  families_.push_back(std::move(e));
+  index_.emplace(std::move(key), families_.size() - 1);
+}
+
+std::vector<std::string> Sink::names() const {
+  std::vector<std::string> out;
+  out.reserve(index_.size());
+  for (const Entry& e : families_) {
+    if (!e.name.empty()) out.push_back(e.name);
+  }
+  return out;
+}
+
+void Sink::append_rendered(std::string text) {
+  if (text.empty()) return;
+  Entry e;
+  e.type = prometheus::MetricType::Untyped;
+  e.header = std::move(text);
+  families_.push_back(std::move(e));
 }
 
 std::vector<spool::Piece> Sink::take_pieces() {
@@ -246,11 +281,16 @@ void Sink::absorb(Sink&& other) {
   // Check every family first so that a clash leaves both sinks untouched.
   for (const auto& o : other.families_) {
     auto it = index_.find(o.name);
-    if (it != index_.end() && families_[it->second].type != o.type) {
+    if (it != index_.end() && !families_[it->second].reserved && !o.reserved &&
+        families_[it->second].type != o.type) {
       throw std::invalid_argument("metric family " + o.name + " is declared with two different types");
     }
   }
   for (auto& o : other.families_) {
+    if (o.name.empty()) {  // rendered text
+      families_.push_back(std::move(o));
+      continue;
+    }
     auto it = index_.find(o.name);
     if (it == index_.end()) {
       index_.emplace(o.name, families_.size());
@@ -258,6 +298,12 @@ void Sink::absorb(Sink&& other) {
       continue;
     }
     Entry& into = families_[it->second];
+    if (o.reserved) continue;
+    if (into.reserved) {
+      into.reserved = false;
+      into.type = o.type;
+      into.header = std::move(o.header);
+    }
     // Keeps the samples in the order they were added.
     if (o.spooled.empty()) {
       into.body += o.body;

@@ -89,6 +89,16 @@ class Sink {
   Family histogram(std::string_view name, std::string_view help);
   Family family(std::string_view name, std::string_view help, prometheus::MetricType type);
 
+  // Takes a family name without declaring it: absorb_new() treats it as
+  // taken, and nothing is rendered for it unless it is declared later (then
+  // at this position).
+  void reserve(std::string_view name);
+  // The names declared or reserved so far.
+  std::vector<std::string> names() const;
+  // Exposition lines rendered elsewhere (another process's sink), appended
+  // as they are; the caller vouches that their families are new here.
+  void append_rendered(std::string text);
+
   // Moves every family of `other` into this sink, merging same-named ones.
   void absorb(Sink&& other);
   // The same, but every family of `other` must be new here (else throws and
@@ -106,7 +116,8 @@ class Sink {
  private:
   friend class Family;
   struct Entry {
-    std::string name;
+    std::string name;  // "" for rendered text
+    bool reserved = false;
     prometheus::MetricType type;
     std::string header;                 // its # HELP / # TYPE lines
     std::vector<spool::Piece> spooled;  // its first sample lines, when spooled

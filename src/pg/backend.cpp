@@ -243,3 +243,14 @@ void backoff(long ms) noexcept {
 }
 
 }  // namespace pgx
+
+namespace pgx {
+
+void wait_for_latch(long ms) {
+  guard([&] {
+    (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (ms >= 0 ? WL_TIMEOUT : 0), ms,
+                    PG_WAIT_EXTENSION);
+  });
+}
+
+}  // namespace pgx

@@ -75,5 +75,7 @@ int my_pid() noexcept;
 // Sleeps a little, waking early on the latch: keeps a loop that keeps
 // failing from spinning.
 void backoff(long ms) noexcept;
+// Waits for the latch (ms < 0: for ever). Exits if the postmaster dies.
+void wait_for_latch(long ms);
 
 }  // namespace pgx

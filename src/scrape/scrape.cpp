@@ -4,6 +4,7 @@
 
 #include "pg/backend.h"
 #include "pg/session.h"
+#include "scrape/remote.h"
 
 namespace scrape {
 
@@ -138,6 +139,32 @@ void run_part(const Options& opts, const collectors::Collector& c, const collect
   finish(o, std::move(local), part.exclusive_families, res);
 }
 
+// A planned collector run by another process: its outcomes and families
+// join this scrape.
+void run_remote(const Options& opts, const collectors::Collector& c, int budget_left_ms, Outcome& o,
+                Result& res) {
+  const double t0 = pgx::monotonic_seconds();
+  o.ran = true;
+  RemoteResult rr;
+  try {
+    rr = opts.remote(c, budget_left_ms, res);
+  } catch (const std::exception& e) {
+    rr.error = e.what();
+  }
+  o.duration = pgx::monotonic_seconds() - t0;
+  o.error = rr.error;
+  o.success = o.error.empty();
+  if (o.success && !rr.outcomes.empty()) {
+    // The other side's own outcome for the collector (its plan) stands for it.
+    o.success = rr.outcomes.front().success;
+    o.error = rr.outcomes.front().error;
+    rr.outcomes.erase(rr.outcomes.begin());
+  }
+  res.outcomes.push_back(std::move(o));
+  for (Outcome& part : rr.outcomes) res.outcomes.push_back(std::move(part));
+  res.sink.append_rendered(std::move(rr.rendered));
+}
+
 }  // namespace
 
 namespace {
@@ -192,13 +219,12 @@ Result run_unguarded(const Options& opts) {
     in_txn = true;
   }
 
-  // Declared up front (filled in by add_scrape_metrics) so that no user-defined
+  // Taken up front (declared by add_scrape_metrics) so that no user-defined
   // family can take these names.
-  up_family(res.sink);
-  duration_family(res.sink);
-  success_family(res.sink);
-  compat_duration_family(res.sink);
-  compat_success_family(res.sink);
+  for (const char* name : {"pg_up", "pg_exporter_collector_duration_seconds", "pg_exporter_collector_success",
+                           "pg_scrape_collector_duration_seconds", "pg_scrape_collector_success"})
+    res.sink.reserve(name);
+  for (const std::string& name : opts.reserved_families) res.sink.reserve(name);
 
   collectors::Context ctx;
   ctx.database = opts.database;
@@ -250,6 +276,10 @@ Result run_unguarded(const Options& opts) {
     }
     const int timeout = remaining_ms();
     if (skipped_for_budget(opts, timeout, o, res)) continue;
+    if (c->plan != nullptr && opts.remote) {
+      run_remote(opts, *c, budget_left_ms(), o, res);
+      continue;
+    }
     const double t0 = pgx::monotonic_seconds();
     metrics::Sink local(opts.spool);
     o.ran = true;

@@ -14,6 +14,7 @@ namespace scrape {
 
 struct Outcome;
 struct Result;
+struct RemoteResult;
 
 // The worker's watch over user-defined parts: one that hangs past its hard
 // deadline or stops the worker is quarantined instead of run again.
@@ -50,6 +51,13 @@ struct Options {
   // Called between collectors and parts, with what the scrape knows so far
   // (the probe's answer): the worker answers HTTP meanwhile. Must not throw.
   std::function<void(const Result&)> between;
+  // The worker's: runs a planned collector (custom metrics) in another
+  // process, given what is left of the budget and the scrape so far (whose
+  // families its parts may not take); null: here. May throw.
+  std::function<RemoteResult(const collectors::Collector&, int budget_left_ms, const Result& so_far)> remote;
+  // Family names no family of this scrape may take (that other process's
+  // scrape: the families of the scrape it runs for).
+  std::vector<std::string> reserved_families;
 };
 
 struct Outcome {

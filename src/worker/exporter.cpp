@@ -25,9 +25,6 @@ constexpr double kListenRetrySeconds = 10.0;
 // directory (the worker's working directory): where sorts spill too.
 constexpr const char* kSpoolDir = "base/pgsql_tmp";
 constexpr const char* kVersion = "1.1.0";
-// A custom metric still running this long after its statement timeout (it
-// caught the cancel) is stopped with the worker, and quarantined.
-constexpr int kHardDeadlineGraceMs = 1000;
 
 constexpr const char* kLandingPage =
     "<!DOCTYPE html>\n<html><head><title>pg_exporter</title></head><body>\n"
@@ -75,21 +72,27 @@ Exporter::Exporter()
           limits_from_settings(), [this](const http::Request& req) { return handle(req); },
           http::Hooks{pgx::acquire_external_fd, pgx::release_external_fd,
                       [](const std::string& m) { pgx::log(pgx::LogLevel::kWarning, m); },
-                      pgx::monotonic_seconds}) {
+                      pgx::monotonic_seconds}),
+      identity_(str(guc::role)) {
   database_ = str(guc::database);
   role_ = str(guc::role);
-  quarantine_.start();
-  shared::update([](shared::Status* st, const void*) { st->worker_pid = pgx::my_pid(); }, nullptr);
+  shared::update(
+      [](shared::Status* st, const void*) {
+        st->worker_pid = pgx::my_pid();
+        st->custom.main_latch = shared::my_latch();
+      },
+      nullptr);
+  pgx::at_worker_exit(on_exit);
   apply_settings(true);
 }
 
 void Exporter::check_access_settings() {
-  std::vector<std::string> names(guc::kAccessSettings, guc::kAccessSettings + guc::kAccessSettingsCount);
-  std::string listen, role;
-  for (const pgx::RefusedSetting& r : pgx::refused_settings(names)) {
-    std::string why = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
-    std::string& into = r.name == "pg_exporter.role" ? role : listen;
-    if (into.empty()) into = why;
+  std::string listen;
+  for (const pgx::RefusedSetting& r :
+       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
+                              "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
+    if (listen.empty())
+      listen = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
   }
   if (listen != listen_refused_) {
     if (!listen.empty())
@@ -97,21 +100,11 @@ void Exporter::check_access_settings() {
     listen_refused_ = listen;
     port_ = -1;  // listen again (or stop) below
   }
-  if (role != role_refused_) {
-    if (!role.empty()) pgx::log(pgx::LogLevel::kWarning, role + ": running no SQL until a reload fixes it");
-    role_refused_ = role;
-  }
-  if (role_refused_.empty() && !identity_assumed_) {
-    identity_error_ = pgx::assume_role(role_.c_str());
-    identity_assumed_ = identity_error_.empty();
-    if (!identity_assumed_)
-      pgx::log(pgx::LogLevel::kWarning,
-               identity_error_ + ": running no SQL until it exists and the configuration is reloaded");
-  }
+  identity_.refresh();
   struct Args {
     std::string role;
     std::string error;
-  } args{identity_assumed_ ? pgx::current_role_name() : std::string(), sql_refused()};
+  } args{identity_.assumed() ? pgx::current_role_name() : std::string(), identity_.refused()};
   shared::update(
       [](shared::Status* st, const void* p) {
         const auto* a = static_cast<const Args*>(p);
@@ -119,12 +112,6 @@ void Exporter::check_access_settings() {
         shared::set_text(st->sql_error, sizeof st->sql_error, a->error);
       },
       &args);
-}
-
-std::string Exporter::sql_refused() const {
-  if (!role_refused_.empty()) return role_refused_;
-  if (!identity_assumed_) return identity_error_.empty() ? "pg_exporter.role not assumed" : identity_error_;
-  return "";
 }
 
 void Exporter::apply_settings(bool initial) {
@@ -368,11 +355,19 @@ void Exporter::serve_waiters() {
   opts.statement_timeout_ms = guc::statement_timeout_ms;
   opts.own_transaction = true;
   opts.database = database_;
-  opts.sql_refused = sql_refused();
+  opts.sql_refused = identity_.refused();
   opts.superuser_owners_allowed = guc::superuser_metrics;
-  opts.part_guard = &quarantine_;
-  opts.hard_deadline_grace_ms = kHardDeadlineGraceMs;
   opts.between = [this](const scrape::Result& so_far) { pump(so_far); };
+  // Custom metrics run in their own worker: one that hangs or ends its
+  // backend stops that worker, not this one, and this one serves meanwhile.
+  opts.remote = [this](const collectors::Collector&, int budget_left_ms, const scrape::Result& so_far) {
+    scrape::RemoteRequest req;
+    req.budget_ms = budget_left_ms;
+    req.statement_timeout_ms = guc::statement_timeout_ms;
+    req.superuser_owners_allowed = guc::superuser_metrics;
+    req.taken = so_far.sink.names();
+    return custom_.run(req, [this, &so_far](long ms) { wait_serving(so_far, ms); });
+  };
   std::string spool_error;
   opts.spool = open_spool(&spool_error);
   opts.kept = kept_;
@@ -389,7 +384,6 @@ void Exporter::serve_waiters() {
   if (failed) scrape_errors_total_++;
   last_scrape_failed_ = failed;
   log_outcomes(r);
-  quarantine_.prune(r);
 
   scrape::add_scrape_metrics(r, r.sink);
   add_exporter_metrics(r, r.sink);
@@ -444,17 +438,40 @@ void Exporter::serve_waiters() {
 
 void Exporter::pump(const scrape::Result& so_far) noexcept {
   try {
-    running_ = &so_far;
-    rebuild_wait_set();
-    for (const pgx::ReadyEvent& ev : wait_set_.wait(0)) {
-      if (ev.fd >= 0) server_.on_ready(ev.fd, ev.readable, ev.writable, pgx::monotonic_seconds());
-    }
-    server_.on_timeout(pgx::monotonic_seconds());
+    wait_serving(so_far, 0);
   } catch (const std::exception& e) {
     pgx::log(pgx::LogLevel::kDebug, std::string("answering during a scrape: ") + e.what());
   } catch (...) {
   }
-  running_ = nullptr;
+}
+
+void Exporter::wait_serving(const scrape::Result& so_far, long timeout_ms) {
+  struct Running {
+    const scrape::Result** slot;
+    ~Running() { *slot = nullptr; }
+  } running{&running_};
+  running_ = &so_far;
+  rebuild_wait_set();
+  for (const pgx::ReadyEvent& ev : wait_set_.wait(timeout_ms)) {
+    if (ev.fd >= 0) {
+      server_.on_ready(ev.fd, ev.readable, ev.writable, pgx::monotonic_seconds());
+    } else if (timeout_ms > 0) {
+      // The latch: another worker's answer, or a signal (a reload waits
+      // for the main loop; a cancel or SIGTERM is taken now).
+      pgx::reset_latch_and_check_interrupts();
+    }
+  }
+  server_.on_timeout(pgx::monotonic_seconds());
+}
+
+void Exporter::on_exit() {
+  shared::update(
+      [](shared::Status* st, const void*) {
+        st->worker_pid = 0;
+        st->listening = false;
+        st->custom.main_latch = nullptr;
+      },
+      nullptr);
 }
 
 // During a scrape, /health is answered from that scrape's probe (it began
@@ -466,7 +483,7 @@ http::Response Exporter::health(const std::string& want_role) {
   opts.statement_timeout_ms = guc::statement_timeout_ms;
   opts.own_transaction = true;
   opts.database = database_;
-  opts.sql_refused = sql_refused();
+  opts.sql_refused = identity_.refused();
   return health_response(scrape::run(opts), want_role);
 }
 
@@ -543,7 +560,7 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
       "pg_exporter_collector_quarantined",
       "Custom metrics not run because they hung past their hard deadline, stopped the worker or "
       "timed out three scrapes in a row (1 = quarantined); writing the definition again retries it.");
-  for (const Quarantine::Entry& e : quarantine_.entries()) quarantined.add({{"collector", e.name}}, 1);
+  for (const Quarantine::Entry& e : Quarantine::published()) quarantined.add({{"collector", e.name}}, 1);
   const http::Server::Stats& st = server_.stats();
   metrics::Family responses =
       out.counter("pg_exporter_http_responses_total", "HTTP responses sent, by status code.");

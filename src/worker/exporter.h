@@ -12,6 +12,8 @@
 #include "http/server.h"
 #include "pg/wait_set.h"
 #include "scrape/scrape.h"
+#include "worker/custom_client.h"
+#include "worker/identity.h"
 #include "worker/quarantine.h"
 
 namespace worker {
@@ -52,13 +54,17 @@ class Exporter {
   // scrape of its own (/health from this scrape's probe, a fresh cached
   // body); /metrics requests join the wait.
   void pump(const scrape::Result& so_far) noexcept;
+  // Waits up to timeout_ms for a socket or the latch and serves what comes,
+  // as pump does. Throws (a cancel).
+  void wait_serving(const scrape::Result& so_far, long timeout_ms);
+  // At proc_exit: no pid, not listening.
+  static void on_exit();
   http::Response cached_metrics() const;
   bool cache_covers(double budget) const;
 
   double scrape_budget(const http::Request& req) const;
   // This scrape's spool file, or null and why not.
   std::shared_ptr<spool::File> open_spool(std::string* why);
-  std::string sql_refused() const;
   void log_outcomes(const scrape::Result& r);
   void add_exporter_metrics(const scrape::Result& r, metrics::Sink& out) const;
   void publish(const scrape::Result& r) const;
@@ -83,11 +89,8 @@ class Exporter {
   bool web_config_loaded_ = false;  // a valid web configuration is in force
   bool web_config_ok_ = true;       // the last read of the file succeeded
   std::string web_summary_;         // what the configuration in force does, as logged
-  std::string role_refused_;        // pg_exporter.role refused in the files
-  std::string identity_error_;      // pg_exporter.role could not be assumed
-  bool identity_assumed_ = false;
-
-  Quarantine quarantine_;
+  Identity identity_;
+  CustomClient custom_;
 
   // /metrics requests waiting for a scrape, each with its own budget.
   struct Waiter {

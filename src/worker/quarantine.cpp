@@ -15,24 +15,27 @@ char running_name[shared::kNameBytes] = "";
 char running_version[32] = "";
 
 void on_exit() {
-  if (running_name[0] == '\0') {
-    shared::update(
-        [](shared::Status* st, const void*) {
-          st->worker_pid = 0;
-          st->listening = false;
-        },
-        nullptr);
-    return;
-  }
   struct Args {
     bool deadline;
     double now;
   } args{pgx::hard_deadline_passed(), pgx::now_seconds()};
+  void* main_latch = nullptr;
   shared::update(
       [](shared::Status* st, const void* p) {
         const auto* a = static_cast<const Args*>(p);
-        st->worker_pid = 0;
-        st->listening = false;
+        // The main worker's request is answered: no worker to run it now.
+        st->custom.custom_latch = nullptr;
+        st->custom.custom_pid = 0;
+        if (st->custom.answered < st->custom.requested) {
+          st->custom.answered = st->custom.requested;
+          st->custom.stopped = true;
+          shared::set_text(
+              st->custom.stop_error, sizeof st->custom.stop_error,
+              running_name[0] == '\0'
+                  ? "the custom metrics worker stopped"
+                  : "the custom metrics worker stopped while it ran a definition, now quarantined");
+        }
+        if (running_name[0] == '\0') return;
         int k = 0;
         while (k < st->nquarantined && std::strcmp(st->quarantined[k].name, running_name) != 0) k++;
         if (k == st->nquarantined) {
@@ -49,9 +52,14 @@ void on_exit() {
         q.since = a->now;
       },
       &args);
-  pgx::log(pgx::LogLevel::kWarning, std::string(running_name) + " is quarantined: " +
-                                        (args.deadline ? "it ran past its hard deadline; stopping the worker"
-                                                       : "the worker stopped while it ran"));
+  shared::view([](const shared::Status* st, void* out) { *static_cast<void**>(out) = st->custom.main_latch; },
+               &main_latch);
+  shared::wake(main_latch);
+  if (running_name[0] != '\0')
+    pgx::log(pgx::LogLevel::kWarning,
+             std::string(running_name) + " is quarantined: " +
+                 (args.deadline ? "it ran past its hard deadline; stopping the worker"
+                                : "the worker stopped while it ran"));
 }
 
 std::string describe(const Quarantine::Entry& e) {
@@ -60,15 +68,26 @@ std::string describe(const Quarantine::Entry& e) {
 
 }  // namespace
 
+std::vector<Quarantine::Entry> Quarantine::published() {
+  std::vector<Entry> out;
+  shared::view(
+      [](const shared::Status* st, void* p) {
+        auto* list = static_cast<std::vector<Entry>*>(p);
+        try {
+          for (int k = 0; k < st->nquarantined; k++) {
+            const shared::Quarantined& q = st->quarantined[k];
+            list->push_back({q.name, q.version, q.why, q.since});
+          }
+        } catch (...) {
+          // Out of memory: fewer entries this scrape.
+        }
+      },
+      &out);
+  return out;
+}
+
 void Quarantine::start() {
-  auto* st = new shared::Status();  // large: not on the stack
-  if (shared::read(st)) {
-    for (int k = 0; k < st->nquarantined; k++) {
-      const shared::Quarantined& q = st->quarantined[k];
-      entries_.push_back({q.name, q.version, q.why, q.since});
-    }
-  }
-  delete st;
+  entries_ = published();
   for (const Entry& e : entries_) pgx::log(pgx::LogLevel::kLog, e.name + " stays " + describe(e));
   pgx::at_worker_exit(on_exit);
 }

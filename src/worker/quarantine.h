@@ -1,8 +1,9 @@
-// The worker's watch over custom metrics (scrape::PartGuard): a definition
-// that runs past its hard deadline, stops the worker (its own
-// pg_terminate_backend, a FATAL) or times out three scrapes in a row is not
-// run again until its definition is written again. The list lives in shared
-// memory, so it outlives the worker that the definition stopped.
+// The custom metrics worker's watch over the definitions it runs
+// (scrape::PartGuard): one that runs past its hard deadline, stops the worker
+// (its own pg_terminate_backend, a FATAL) or times out three scrapes in a row
+// is not run again until its definition is written again. The list lives in
+// shared memory, so it outlives the worker that the definition stopped; the
+// main worker reads it for its self-metrics.
 #pragma once
 
 #include <map>
@@ -19,7 +20,8 @@ class Quarantine : public scrape::PartGuard {
   static constexpr int kMaxOverruns = 3;
 
   // Loads the list from shared memory and registers the exit hook that
-  // quarantines the part running when the worker stops. Once per worker.
+  // quarantines the part running when the worker stops (and answers the
+  // main worker's request it was running). Once, in the custom metrics worker.
   void start();
 
   std::string refuse(const std::string& name, const collectors::Part& part) override;
@@ -38,6 +40,8 @@ class Quarantine : public scrape::PartGuard {
     double since = 0;
   };
   const std::vector<Entry>& entries() const { return entries_; }
+  // The list as the custom metrics worker last published it.
+  static std::vector<Entry> published();
 
  private:
   void add(const std::string& name, const std::string& version, const std::string& why);

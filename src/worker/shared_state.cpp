@@ -11,6 +11,7 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 }
@@ -90,6 +91,23 @@ void update(void (*fn)(Status*, const void*), const void* arg) noexcept {
       &args, &err);
 }
 
+void view(void (*fn)(const Status*, void*), void* arg) noexcept {
+  if (block == nullptr) return;
+  struct Args {
+    void (*fn)(const Status*, void*);
+    void* arg;
+  } args{fn, arg};
+  pgx::GuardError err;
+  pgx::guarded_call(
+      [](void* p) {
+        auto* a = static_cast<Args*>(p);
+        LWLockAcquire(block->lock, LW_SHARED);
+        a->fn(&block->status, a->arg);
+        LWLockRelease(block->lock);
+      },
+      &args, &err);
+}
+
 void set_text(char* field, size_t size, std::string_view text) noexcept {
   if (size == 0) return;
   const int encoding = GetDatabaseEncoding();
@@ -113,6 +131,18 @@ void set_text(char* field, size_t size, std::string_view text) noexcept {
     left--;
   }
   field[out] = '\0';
+}
+
+}  // namespace shared
+
+namespace shared {
+
+void* my_latch() noexcept { return MyLatch; }
+
+void wake(void* latch) noexcept {
+  if (latch == nullptr) return;
+  pgx::GuardError err;
+  pgx::guarded_call([](void* l) { SetLatch(static_cast<Latch*>(l)); }, latch, &err);
 }
 
 }  // namespace shared

@@ -36,6 +36,19 @@ struct Quarantined {
   double since;  // Unix seconds
 };
 
+// The main worker asks the custom metrics worker for one run of the custom
+// collector: a request file, a sequence number and a latch each way (see
+// worker/custom_client.h).
+struct CustomExchange {
+  void* main_latch;    // Latch* of each worker's PGPROC (shared memory)
+  void* custom_latch;  // null: the custom metrics worker is not running
+  int custom_pid;
+  uint64_t requested;  // the last request's sequence number
+  uint64_t answered;   // the last answered one
+  bool stopped;        // answered because the custom metrics worker stopped
+  char stop_error[256];
+};
+
 struct Status {
   int encoding;     // of the text below: the worker's database's
   int worker_pid;   // 0 = not running
@@ -52,6 +65,7 @@ struct Status {
   CollectorStatus collectors[kMaxCollectors];
   int nquarantined;
   Quarantined quarantined[collectors::kMaxCustomMetrics];
+  CustomExchange custom;
 };
 
 // Registers the shared memory request (only while preloading) and the
@@ -64,8 +78,15 @@ bool read(Status* out) noexcept;
 // Applies fn to the shared block under an exclusive lock. fn must not throw
 // and must store text through set_text.
 void update(void (*fn)(Status*, const void*), const void* arg) noexcept;
+// Lets fn read the block under a shared lock (no copy of all of it).
+void view(void (*fn)(const Status*, void*), void* arg) noexcept;
 // Stores text into a field of the block: invalid bytes replaced, cut at a
 // character boundary (the worker's database encoding). Inside update() only.
 void set_text(char* field, size_t size, std::string_view text) noexcept;
+
+// This process's latch, for another process to set (inside update() only).
+void* my_latch() noexcept;
+// Sets a latch another process stored. Never throws.
+void wake(void* latch) noexcept;
 
 }  // namespace shared
