@@ -28,6 +28,8 @@ constexpr double kAcceptPauseSeconds = 0.25;
 constexpr double kSlowWriterSeconds = 0.25;
 // How long a connection accepted while every slot is busy may wait for one.
 constexpr double kQueueSeconds = 1.0;
+constexpr double kQueueRecheckSeconds = 0.02;
+constexpr double kFreshSeconds = 0.1;
 // Bodies smaller than this are not worth compressing.
 constexpr uint64_t kGzipMinBytes = 1024;
 constexpr const char kBusyResponse[] =
@@ -205,15 +207,12 @@ std::vector<Server::Interest> Server::interests() const {
 
 double Server::next_deadline() const {
   double d = accept_paused_until_;
-  if (!pending_.empty() && (d < 0 || pending_.front().since + kQueueSeconds < d))
-    d = pending_.front().since + kQueueSeconds;
+  // A connection waits for a slot: look again soon (a slot frees when a
+  // request finishes or a reader stalls, not always with an event).
+  if (!pending_.empty() && (d < 0 || last_now_ + kQueueRecheckSeconds < d))
+    d = last_now_ + kQueueRecheckSeconds;
   for (const auto& [fd, c] : conns_) {
     if (d < 0 || c.deadline < d) d = c.deadline;
-    // A connection waits for a slot: wake when a stalled reader's may be taken.
-    if (!pending_.empty() && c.phase == Phase::kWriting && c.blocked_since >= 0) {
-      const double t = c.blocked_since + kSlowWriterSeconds;
-      if (d < 0 || t < d) d = t;
-    }
   }
   return d;
 }
@@ -236,6 +235,7 @@ void Server::on_ready(int fd, bool readable, bool writable, double now) {
     if (readable) accept_clients(now);
     return;
   }
+  last_now_ = std::max(last_now_, now);
   if (!pending_.empty()) admit_pending(now);
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
@@ -267,7 +267,10 @@ bool Server::make_room(double now) {
     int r = 4;
     if (c.phase == Phase::kIdle) {
       r = 0;
-    } else if (c.phase == Phase::kReading || c.phase == Phase::kHandshake) {
+    } else if ((c.phase == Phase::kReading || c.phase == Phase::kHandshake) &&
+               (!c.in.empty() || now - c.accepted_at >= kFreshSeconds)) {
+      // (One accepted a moment ago whose request has not arrived yet is
+      // spared: its bytes are usually on their way.)
       r = 1;
     } else if (c.phase == Phase::kWriting && c.blocked_since >= 0 &&
                now - c.blocked_since >= kSlowWriterSeconds) {
@@ -670,6 +673,7 @@ void Server::on_timeout(double now) {
     accept_paused_until_ = -1;
     generation_++;
   }
+  last_now_ = std::max(last_now_, now);
   if (!pending_.empty()) admit_pending(now);
   std::vector<int> expired;
   for (const auto& [fd, c] : conns_) {

@@ -179,6 +179,7 @@ class Server {
     double since;
   };
   std::deque<Pending> pending_;
+  double last_now_ = 0;  // the latest time the loop passed in
   uint64_t generation_ = 1;
   uint64_t next_ticket_ = 1;
   Stats stats_;
