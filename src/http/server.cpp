@@ -344,12 +344,18 @@ void Server::accept_clients(double now) {
         // Every slot is busy with requests in progress (waiting for the
         // scrape, or being sent): wait for one briefly, in the server
         // rather than in the kernel's backlog, or get a quick 503.
-        if (pending_.size() < limits_.max_queued) {
-          pending_.push_back({fd, now});
-          generation_++;
-        } else {
+        if (limits_.max_queued == 0) {
           refuse_busy(fd);
+          continue;
         }
+        if (pending_.size() >= limits_.max_queued) {
+          // The newest arrival is the likeliest scraper (a burst that came
+          // before it is what fills the queue): the oldest waiting goes.
+          refuse_busy(pending_.front().fd);
+          pending_.pop_front();
+        }
+        pending_.push_back({fd, now});
+        generation_++;
         continue;
       }
       add_conn(fd, now, now);

@@ -122,13 +122,15 @@ TEST(slots_busy_slots_queue_a_newcomer_for_a_second) {
   int a = loop::connect_to(port), b = loop::connect_to(port);
   loop::exchange(l, a, "GET /wait HTTP/1.1\r\n\r\n", 1, 3);
   loop::exchange(l, b, "GET /wait HTTP/1.1\r\n\r\n", 1, 3);
-  // The first newcomer waits for a slot (not read yet), the second gets a 503.
-  int c = loop::connect_to(port);
-  std::string out = loop::exchange(l, c, "GET /c HTTP/1.1\r\n\r\n", 1.2, 3);
+  // A newcomer waits for a slot (not read yet); a second one takes its
+  // place in the queue, the first gets a 503.
+  int d = loop::connect_to(port);
+  std::string out = loop::exchange(l, d, "GET /d HTTP/1.1\r\n\r\n", 1.2, 3);
   CHECK(out.empty());
   CHECK_EQ(l.server.queued_count(), 1u);
-  int d = loop::connect_to(port);
-  CHECK(loop::exchange(l, d, "GET /d HTTP/1.1\r\n\r\n", 1.3, 3).find("503") == 9);
+  int c = loop::connect_to(port);
+  CHECK(loop::exchange(l, c, "GET /c HTTP/1.1\r\n\r\n", 1.3, 3).empty());
+  CHECK(loop::drain(d).find("503") == 9);
   CHECK_EQ(l.fds, 3);  // two clients and the one waiting
   // A slot frees (a waiting request goes away): the newcomer is served.
   close(a);
