@@ -164,7 +164,7 @@ ParseResult parse_request(std::string_view buf, size_t max_head_bytes, Request* 
     if (eol != std::string_view::npos) {
       if (int status = check_request_line(chomp_cr(rest.substr(0, eol)), nullptr)) return error(status);
     } else if (rest.size() > 4096 + 64) {
-      return error(rest.size() > max_head_bytes ? 431 : 400);  // no request line is that long
+      return error(431);  // no request line is that long: too large, at once
     }
     if (buf.size() > max_head_bytes) return error(431);
     // A request line without a line end cannot be valid past the limit either.
