@@ -97,6 +97,9 @@ struct Collector {
   // in its own subtransaction (collect is then unused). Custom metrics use it
   // so that one failing definition costs only its own metrics.
   std::vector<Part> (*plan)(const Context& ctx) = nullptr;
+  // Optional, with plan: whether plan would find any part at all, by a check
+  // cheaper than asking another process to plan (throws like query()).
+  bool (*has_parts)(const Context& ctx) = nullptr;
 };
 
 // Every collector in registration order.

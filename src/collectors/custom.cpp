@@ -172,6 +172,15 @@ std::vector<Part> plan_custom(const Context& ctx) {
   return parts;
 }
 
+// Whether the worker's database has the extension and an enabled
+// definition: a scrape asks the custom metrics worker only then.
+bool has_definitions(const Context& ctx) {
+  pgx::ResultSet installed = ctx.query(kInstalledSql);
+  if (installed.rows() != 1) return false;
+  pgx::ResultSet rs = ctx.query("SELECT EXISTS (SELECT FROM pgexporter.custom_metrics WHERE enabled) AS any");
+  return rs.rows() == 1 && rs.number(0, 0).value_or(1) != 0;
+}
+
 void collect_nothing(const Context&, metrics::Sink&) {}
 
 }  // namespace
@@ -184,6 +193,7 @@ extern const Collector custom_collector = {
     0,
     0,
     &collect_nothing,
-    &plan_custom};
+    &plan_custom,
+    &has_definitions};
 
 }  // namespace collectors

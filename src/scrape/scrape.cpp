@@ -277,6 +277,20 @@ Result run_unguarded(const Options& opts) {
     const int timeout = remaining_ms();
     if (skipped_for_budget(opts, timeout, o, res)) continue;
     if (c->plan != nullptr && opts.remote) {
+      // Nothing to plan (or no way to tell): not worth asking another process.
+      bool any = true;
+      if (c->has_parts != nullptr) {
+        const double t0 = pgx::monotonic_seconds();
+        std::string err = in_subtransaction(armed(timeout), false, [&] { any = c->has_parts(ctx); });
+        if (!err.empty()) any = true;
+        if (!any) {
+          o.ran = true;
+          o.success = true;
+          o.duration = pgx::monotonic_seconds() - t0;
+          res.outcomes.push_back(std::move(o));
+          continue;
+        }
+      }
       run_remote(opts, *c, budget_left_ms(), o, res);
       continue;
     }
