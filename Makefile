@@ -23,15 +23,19 @@ PROM_LIBS   := $(shell pkg-config --libs prometheus-cpp-core)
 # libcrypto parses the server certificate (ssl collector); PostgreSQL links it too.
 CRYPTO_CFLAGS := $(shell pkg-config --cflags libcrypto)
 CRYPTO_LIBS   := $(shell pkg-config --libs libcrypto)
+# The endpoint (issue 14): TLS (libssl, as PostgreSQL), gzip (zlib, as
+# PostgreSQL), bcrypt (libxcrypt's crypt_r), the web config file (yaml-cpp).
+ENDPOINT_CFLAGS := $(shell pkg-config --cflags libssl zlib yaml-cpp)
+ENDPOINT_LIBS   := $(shell pkg-config --libs libssl zlib yaml-cpp libcrypt)
 
-PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS)
+PG_CPPFLAGS = -isystem $(PG_INCLUDE) -Isrc $(PROM_CFLAGS) $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -fvisibility-inlines-hidden -MMD -MP
 # WERROR=1 (CI): every supported server version must build warning-free.
 ifneq ($(WERROR),)
 PG_CXXFLAGS += -Werror
 endif
 # gcc -shared links the module: libstdc++ is not added for us.
-SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) -lstdc++
+SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) -lstdc++
 
 # Sanitizer build: ASan + UBSan, every report fatal (no recovery), no
 # -fwrapv so that signed overflow is reported. The unit tests always use it;
@@ -62,7 +66,7 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
 UNIT_OBJS := $(patsubst %.cpp,$(SAN_DIR)/%.o,$(UNIT_SRCS) $(UNIT_LIB_SRCS))
 
@@ -71,11 +75,11 @@ UNIT_OBJS := $(patsubst %.cpp,$(SAN_DIR)/%.o,$(UNIT_SRCS) $(UNIT_LIB_SRCS))
 $(SAN_DIR)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) -std=c++17 -Wall -Wextra -fPIC -fno-strict-aliasing $(SAN_FLAGS) -MMD -MP \
-	    -isystem $(PG_INCLUDE) -Isrc -Itest/unit $(PROM_CFLAGS) $(CRYPTO_CFLAGS) -c -o $@ $<
+	    -isystem $(PG_INCLUDE) -Isrc -Itest/unit $(PROM_CFLAGS) $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -c -o $@ $<
 -include $(patsubst %.cpp,$(SAN_DIR)/%.d,$(SAN_SRCS))
 
 test/unit/all_tests.bin: $(UNIT_OBJS)
-	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS)
+	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin
@@ -93,9 +97,17 @@ endif
 FUZZ_CXX     ?= clang++-14
 FUZZ_FLAGS    = -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_DIR      = build/fuzz
-FUZZ_TARGETS  = http_request http_server procfs certificate
+FUZZ_TARGETS  = http_request http_server tls_server webconfig procfs certificate
 fuzz_srcs_http_request = src/http/request.cpp
-fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/response.cpp src/spool/file.cpp
+# The server with everything it sends through: TLS, gzip, OpenMetrics, access.
+fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/response.cpp src/spool/file.cpp \
+                         src/http/access.cpp src/http/basic_auth.cpp src/http/body_stream.cpp src/http/negotiate.cpp \
+                         src/http/tls_server.cpp src/metrics/openmetrics.cpp src/tls/certificate.cpp
+fuzz_libs_http_server  = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
+fuzz_srcs_tls_server   = $(fuzz_srcs_http_server)
+fuzz_libs_tls_server   = $(fuzz_libs_http_server)
+fuzz_srcs_webconfig    = src/webconfig/web_config.cpp src/tls/certificate.cpp src/http/basic_auth.cpp src/http/negotiate.cpp
+fuzz_libs_webconfig    = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
 fuzz_srcs_procfs       = src/procfs/process_stat.cpp
 fuzz_srcs_certificate  = src/tls/certificate.cpp
 fuzz_libs_certificate  = $(CRYPTO_LIBS)
@@ -103,7 +115,7 @@ fuzz_libs_certificate  = $(CRYPTO_LIBS)
 .SECONDEXPANSION:
 $(FUZZ_DIR)/%: test/fuzz/%_fuzz.cpp $$(fuzz_srcs_$$*) $$(wildcard src/*/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -Isrc $(CRYPTO_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -Isrc $(CRYPTO_CFLAGS) $(ENDPOINT_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
 
 fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
 .PHONY: fuzz

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "collectors/selection.h"
+#include "http/access.h"
 
 extern "C" {
 #include "postgres.h"
@@ -38,9 +39,13 @@ int relations_min_size_kb = 0;
 int spool_keep_free_mb = 1024;
 int relations_limit = 5000;
 bool superuser_metrics = false;
+char* web_config_file = nullptr;
+char* allowed_hosts = nullptr;
+char* allowed_networks = nullptr;
 
-const char* const kAccessSettings[] = {"pg_exporter.listen_addresses", "pg_exporter.port",
-                                       "pg_exporter.role"};
+const char* const kAccessSettings[] = {
+    "pg_exporter.listen_addresses", "pg_exporter.port",          "pg_exporter.role",
+    "pg_exporter.web_config_file",  "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"};
 const int kAccessSettingsCount = sizeof(kAccessSettings) / sizeof(kAccessSettings[0]);
 
 bool valid_listen_addresses(const char* value, const char** why) {
@@ -129,6 +134,51 @@ bool check_relations_pattern(char** newval, void**, GucSource) {
   return true;
 }
 
+// The file's contents are the worker's to judge (at start-up an invalid file
+// keeps the endpoint closed; at a reload the previous configuration stays):
+// here only the name.
+bool check_web_config_file(char** newval, void**, GucSource) {
+  const char* v = *newval ? *newval : "";
+  if (strlen(v) > 1000) {
+    GUC_check_errdetail("the file name is longer than 1000 characters");
+    return false;
+  }
+  for (const char* p = v; *p; p++) {
+    if (static_cast<unsigned char>(*p) < 0x20) {
+      GUC_check_errdetail("the file name contains a control character");
+      return false;
+    }
+  }
+  return true;
+}
+
+// Both allow-lists are checked with the parsers the worker uses. C++ that
+// may throw (bad_alloc) stays inside the try.
+bool check_allow_list(char** newval, bool networks) {
+  char detail[512];
+  detail[0] = '\0';
+  bool ok = false;
+  try {
+    std::string error;
+    if (networks) {
+      std::vector<http::Network> nets;
+      ok = http::parse_networks(*newval ? *newval : "", &nets, &error);
+    } else {
+      std::vector<std::string> hosts;
+      ok = http::parse_hosts(*newval ? *newval : "", &hosts, &error);
+    }
+    if (!ok) strlcpy(detail, error.c_str(), sizeof(detail));
+  } catch (...) {
+    strlcpy(detail, "could not parse the list (out of memory?)", sizeof(detail));
+    ok = false;
+  }
+  if (!ok) GUC_check_errdetail("%s", detail);
+  return ok;
+}
+
+bool check_allowed_hosts(char** newval, void**, GucSource) { return check_allow_list(newval, false); }
+bool check_allowed_networks(char** newval, void**, GucSource) { return check_allow_list(newval, true); }
+
 bool check_collectors(char** newval, void**, GucSource) {
   char detail[512];
   detail[0] = '\0';
@@ -188,8 +238,26 @@ void define_all() {
                           "Several Prometheus servers scraping at once then cost the database one scrape.",
                           &cache_ttl_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                           nullptr);
-  DefineCustomIntVariable("pg_exporter.max_clients", "Maximum concurrent HTTP connections.", nullptr,
+  DefineCustomIntVariable("pg_exporter.max_clients", "Maximum concurrent HTTP connections.",
+                          "At most a third of the server's file descriptor budget (max_files_per_process); "
+                          "beyond this many, idle and stalled connections are closed for new ones, or a new "
+                          "one gets a quick 503.",
                           &max_clients, 16, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+  DefineCustomStringVariable(
+      "pg_exporter.web_config_file",
+      "Web configuration file (the exporter-toolkit format of postgres_exporter's --web.config.file): TLS, "
+      "basic authentication, response headers.",
+      "Read at start-up and at each reload; certificate files are also watched for rotation. Empty: plain "
+      "HTTP without authentication.",
+      &web_config_file, "", PGC_SIGHUP, 0, check_web_config_file, nullptr, nullptr);
+  DefineCustomStringVariable("pg_exporter.allowed_hosts",
+                             "Host header values the endpoint answers (comma-separated; empty: any).",
+                             "Against DNS rebinding: list the names Prometheus uses for this server.",
+                             &allowed_hosts, "", PGC_SIGHUP, 0, check_allowed_hosts, nullptr, nullptr);
+  DefineCustomStringVariable(
+      "pg_exporter.allowed_networks",
+      "Peer addresses or networks allowed to connect (comma-separated CIDRs; empty: any).", nullptr,
+      &allowed_networks, "", PGC_SIGHUP, 0, check_allowed_networks, nullptr, nullptr);
   DefineCustomIntVariable("pg_exporter.client_timeout",
                           "Time an HTTP client has to send its request, and to read the response.",
                           "Idle keep-alive connections are closed after six times this.", &client_timeout_ms,

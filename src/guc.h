@@ -24,6 +24,9 @@ extern int relations_min_size_kb;
 extern int spool_keep_free_mb;  // -1: never spool
 extern int relations_limit;
 extern bool superuser_metrics;
+extern char* web_config_file;   // "" : plain HTTP, no authentication
+extern char* allowed_hosts;     // "" : any Host header
+extern char* allowed_networks;  // "" : any peer
 
 // Settings that guard access (where the endpoint listens, whose privileges
 // the worker has): a value in the configuration files that their checks

@@ -152,23 +152,34 @@ my $s5 = scrape_ok('after the clients that never read');
 is(self_metric($s5, 'pg_exporter_http_timeouts_total') - self_metric($s3, 'pg_exporter_http_timeouts_total'),
 	$cut, "pg_exporter_http_timeouts_total counts the $cut cut off while writing");
 
-# More connections than max_clients (8) that never send a byte: the extra
-# ones wait in the listen queue, each batch is cut at client_timeout, and a
-# scrape queued behind them all is served in its turn.
+# More connections than max_clients (8) that never send a byte: the slots
+# fill, up to 8 more wait in the server for one, the oldest waiting get a
+# quick 503 as newer ones come, and idle connections give way (after 0.1 s)
+# to the scrape that comes right behind them all: it is served without
+# waiting for the head deadline (client_timeout, 2 s) of any of them.
 my @flood = grep { defined } map { connect_client() } 1 .. 20;
 is(scalar @flood, 20, 'twenty idle connections opened');
+my $flood_t0 = time;
 my $r = http_request($port, 'GET', '/metrics');
 my ($s6) = parse_exposition($r->{body});
-is($r->{status}, 200, 'over the connection cap: the queued scrape is served once idle clients time out');
+is($r->{status}, 200, 'over the connection cap: a scrape behind twenty idle connections is served');
 is(sample($s6, 'pg_up'), 1, 'and it is a full scrape');
+cmp_ok(time - $flood_t0, '<', 1.9, 'before the idle connections\' head deadline');
 read_until_closed($_) for @flood;
 close $_ for @flood;
 my $s7 = scrape_ok('after the flood');
-is(self_metric($s7, 'pg_exporter_http_timeouts_total') - self_metric($s5, 'pg_exporter_http_timeouts_total'),
-	20, 'each idle connection was cut by the head deadline and counted');
-# Accepted since $s5: the 20, the queued scrape, and the scrape reporting it.
-is(self_metric($s7, 'pg_exporter_http_connections_total') - self_metric($s5, 'pg_exporter_http_connections_total'),
-	22, 'pg_exporter_http_connections_total counts every accepted connection');
+my %delta = map {
+	my ($name, $re) = @$_;
+	($name . ($re // '') => self_metric($s7, $name, $re) - self_metric($s5, $name, $re))
+} ([ 'pg_exporter_http_timeouts_total' ], [ 'pg_exporter_http_connections_evicted_total' ],
+	[ 'pg_exporter_http_connections_refused_total', qr/reason="busy"/ ], [ 'pg_exporter_http_connections_total' ]);
+my ($timeouts, $evicted, $busy, $accepted) = map { $delta{$_} } ('pg_exporter_http_timeouts_total',
+	'pg_exporter_http_connections_evicted_total', 'pg_exporter_http_connections_refused_total' . qr/reason="busy"/,
+	'pg_exporter_http_connections_total');
+is($timeouts + $evicted + $busy, 20,
+	"each idle connection was closed and counted once: $timeouts at the head deadline, $evicted gave way, $busy got a 503");
+# Accepted since $s5: the 20 less those refused at once, the scrape, and the scrape reporting it.
+is($accepted, 22 - $busy, 'pg_exporter_http_connections_total counts every accepted connection');
 is(self_metric($s7, 'pg_exporter_http_connections_rejected_total'), 0, 'no connection was refused a descriptor');
 
 is(worker_pid($node), $pid, 'the worker survived everything above');

@@ -112,6 +112,32 @@ std::string_view chomp_cr(std::string_view line) {
   return line;
 }
 
+// 0, or the status that refuses the request line "METHOD SP target SP
+// HTTP/x.y" (filling `out` when given).
+int check_request_line(std::string_view line, Request* out) {
+  size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return 400;
+  size_t sp2 = line.find(' ', sp1 + 1);
+  // HTTP/0.9 ("GET /") has no version: refused at once, not after a timeout.
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) return 400;
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  if (!is_token(method) || method.size() > 32 || !valid_target(target)) return 400;
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
+      version[5] > '9' || version[7] < '0' || version[7] > '9') {
+    return 400;
+  }
+  if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return 505;
+  if (out != nullptr) {
+    out->method = std::string(method);
+    out->target = std::string(target);
+    out->path = std::string(target.substr(0, target.find('?')));
+    out->version_minor = version[7] - '0';
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string_view Request::header(std::string_view lower_name) const {
@@ -130,6 +156,16 @@ ParseResult parse_request(std::string_view buf, size_t max_head_bytes, Request* 
   size_t term = 0;
   size_t end = find_head_end(rest, &term);
   if (end == std::string_view::npos) {
+    // What cannot become a request is refused now, not after the head
+    // timeout: a TLS ClientHello (0x16) or other binary on the plain port, an
+    // HTTP/0.9 request line.
+    if (!rest.empty() && !is_tchar(rest[0])) return error(400);
+    const size_t eol = rest.find('\n');
+    if (eol != std::string_view::npos) {
+      if (int status = check_request_line(chomp_cr(rest.substr(0, eol)), nullptr)) return error(status);
+    } else if (rest.size() > 4096 + 64) {
+      return error(431);  // no request line is that long: too large, at once
+    }
     if (buf.size() > max_head_bytes) return error(431);
     // A request line without a line end cannot be valid past the limit either.
     return ParseResult{};
@@ -148,24 +184,7 @@ ParseResult parse_request(std::string_view buf, size_t max_head_bytes, Request* 
     std::string_view line = chomp_cr(head.substr(pos, eol - pos));
     pos = eol + 1;
     if (line_no++ == 0) {
-      size_t sp1 = line.find(' ');
-      if (sp1 == std::string_view::npos) return error(400);
-      size_t sp2 = line.find(' ', sp1 + 1);
-      if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
-        return error(400);
-      std::string_view method = line.substr(0, sp1);
-      std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-      std::string_view version = line.substr(sp2 + 1);
-      if (!is_token(method) || method.size() > 32 || !valid_target(target)) return error(400);
-      if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
-          version[5] > '9' || version[7] < '0' || version[7] > '9') {
-        return error(400);
-      }
-      if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return error(505);
-      out->method = std::string(method);
-      out->target = std::string(target);
-      out->path = std::string(target.substr(0, target.find('?')));
-      out->version_minor = version[7] - '0';
+      if (int status = check_request_line(line, out)) return error(status);
       continue;
     }
     if (line.empty()) break;

@@ -10,6 +10,10 @@ const char* reason_phrase(int status) {
       return "OK";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -18,6 +22,8 @@ const char* reason_phrase(int status) {
       return "Request Timeout";
     case 413:
       return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -47,7 +53,9 @@ Body::Body(std::vector<spool::Piece> pieces, std::shared_ptr<const spool::File> 
   }
 }
 
-std::string serialize_head(const Response& r, bool keep_alive) {
+std::string serialize_head(const Response& r, bool keep_alive) { return serialize_head(r, keep_alive, {}); }
+
+std::string serialize_head(const Response& r, bool keep_alive, const HeadOptions& o) {
   size_t len = r.body ? r.body->size() : 0;
   std::string h;
   h.reserve(256);
@@ -57,8 +65,14 @@ std::string serialize_head(const Response& r, bool keep_alive) {
   h += reason_phrase(r.status);
   h += "\r\nContent-Type: ";
   h += r.content_type;
-  h += "\r\nContent-Length: ";
-  h += std::to_string(len);
+  if (o.chunked) {
+    h += "\r\nTransfer-Encoding: chunked";
+  } else if (!o.length_unknown) {
+    h += "\r\nContent-Length: ";
+    h += std::to_string(len);
+  }
+  if (o.gzip) h += "\r\nContent-Encoding: gzip";
+  if (o.vary) h += r.exposition ? "\r\nVary: Accept-Encoding, Accept" : "\r\nVary: Accept-Encoding";
   h += keep_alive ? "\r\nConnection: keep-alive" : "\r\nConnection: close";
   h += "\r\nCache-Control: no-store";
   for (const auto& [name, value] : r.extra_headers) {
@@ -66,6 +80,14 @@ std::string serialize_head(const Response& r, bool keep_alive) {
     h += name;
     h += ": ";
     h += value;
+  }
+  if (o.more_headers != nullptr) {
+    for (const auto& [name, value] : *o.more_headers) {
+      h += "\r\n";
+      h += name;
+      h += ": ";
+      h += value;
+    }
   }
   h += "\r\n\r\n";
   return h;

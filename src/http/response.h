@@ -36,6 +36,18 @@ struct Response {
   // The handler will answer later, by Server::resolve(request.ticket, ...):
   // the connection waits (reading nothing more) until then.
   bool deferred = false;
+  // The body is a text-format 0.0.4 exposition: the server sends it as
+  // OpenMetrics to a request whose Accept prefers that.
+  bool exposition = false;
+};
+
+// How the body goes out, when the server transforms it (see BodyStream).
+struct HeadOptions {
+  bool chunked = false;         // Transfer-Encoding: chunked instead of Content-Length
+  bool length_unknown = false;  // neither: the body ends with the connection (HTTP/1.0)
+  bool gzip = false;            // Content-Encoding: gzip
+  bool vary = false;            // Vary: Accept-Encoding (and Accept, for an exposition)
+  const std::vector<std::pair<std::string, std::string>>* more_headers = nullptr;
 };
 
 // A response whose answer comes later (see Response::deferred).
@@ -44,6 +56,7 @@ Response deferred_response();
 const char* reason_phrase(int status);
 // Status line, Content-Type, Content-Length, Connection, extra headers, blank line.
 std::string serialize_head(const Response& r, bool keep_alive);
+std::string serialize_head(const Response& r, bool keep_alive, const HeadOptions& o);
 // A small text/plain response; the body defaults to "<status> <reason>\n".
 Response simple_response(int status, std::string text = "");
 

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "http/access.h"
 #include "http/request.h"
 #include "http/response.h"
 
@@ -18,11 +20,22 @@ namespace http {
 struct Limits {
   size_t max_head_bytes = 8192;
   size_t max_clients = 16;
-  double head_timeout = 10.0;   // to receive a whole request head: defeats slow clients
+  double head_timeout = 10.0;   // to receive a whole request head (and the TLS handshake)
   double idle_timeout = 60.0;   // keep-alive between requests
   double write_timeout = 30.0;  // to send a whole response
   double wait_timeout = 60.0;   // for a deferred response (then 503)
+  // A connection's whole life, however busy: no request starts after it,
+  // so a client cannot keep a slot by trickling requests.
+  double lifetime = 60.0;
+  // Connections accepted while every slot is busy that may wait (1 s at
+  // most) for one instead of a 503 at once; each holds a descriptor.
+  size_t max_queued = 16;
+  int gzip_level = 1;
 };
+
+class BodyStream;
+class TlsContext;
+class TlsSession;
 
 // What the host process supplies (PostgreSQL's fd accounting, its log, its clock).
 struct Hooks {
@@ -43,6 +56,12 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   void set_limits(const Limits& limits) { limits_ = limits; }
+  // TLS for connections accepted from now on (null: plain HTTP).
+  void set_tls(std::shared_ptr<TlsContext> tls) { tls_ = std::move(tls); }
+  bool tls() const { return tls_ != nullptr; }
+  // Authentication, extra headers, rate limit and allow-lists for requests
+  // from now on.
+  void set_access(Access access);
 
   // Closes the current listeners and binds every address of the comma- or
   // space-separated list ("*" = all interfaces). Returns "" when at least one
@@ -57,7 +76,9 @@ class Server {
     bool read;
     bool write;
   };
-  // Listeners while below max_clients (and not paused), and every client.
+  // Listeners (unless accepting is paused for lack of descriptors) and every
+  // client. Above max_clients a new connection takes the slot of an idle or
+  // stalled one, or gets a quick 503.
   std::vector<Interest> interests() const;
   // Changes whenever interests() would change.
   uint64_t generation() const { return generation_; }
@@ -70,6 +91,8 @@ class Server {
   // there is none.
   double next_deadline() const;
   size_t client_count() const { return conns_.size(); }
+  // Accepted connections waiting for a slot (each holds a descriptor too).
+  size_t queued_count() const { return pending_.size(); }
 
   struct Stats {
     uint64_t accepted = 0;
@@ -77,35 +100,67 @@ class Server {
     uint64_t requests = 0;
     uint64_t timeouts = 0;
     uint64_t accept_pauses = 0;  // listening paused for lack of descriptors
+    uint64_t evicted = 0;        // closed to make room: idle, stalled head, slow reader
+    uint64_t refused_busy = 0;   // quick 503: no slot could be freed
+    uint64_t refused_network = 0;
+    uint64_t tls_handshake_failures = 0;
+    uint64_t auth_failures = 0;
+    uint64_t bytes_sent = 0;  // body bytes on the wire (after gzip)
+    uint64_t bytes_body = 0;  // body bytes before gzip
     std::map<int, uint64_t> responses_by_status;
   };
   const Stats& stats() const { return stats_; }
 
  private:
-  enum class Phase { kIdle, kReading, kWaiting, kWriting };
-  struct Conn {
-    int fd = -1;
-    Phase phase = Phase::kReading;
-    // kWaiting: the deferred request, and how to answer it.
-    uint64_t ticket = 0;
+  enum class Phase { kHandshake, kIdle, kReading, kWaiting, kWriting };
+  // What a response must follow of its request.
+  struct Want {
     bool head_only = false;
     bool keep_alive = true;
+    bool http11 = true;
+    bool gzip = false;
+    bool openmetrics = false;
+  };
+  struct Conn {
+    Conn();
+    ~Conn();
+    Conn(Conn&&) noexcept;
+    int fd = -1;
+    Phase phase = Phase::kReading;
+    std::unique_ptr<TlsSession> tls;
+    bool hello_seen = false;  // a TLS record arrived (not plain HTTP)
+    double accepted_at = 0;
+    double phase_since = 0;
+    double blocked_since = -1;  // kWriting: since when the socket takes nothing (-1: it does)
+    // kWaiting: the deferred request, and how to answer it.
+    uint64_t ticket = 0;
+    Want want;
     double deadline = 0;
     std::string in;
     std::string out_head;
-    std::shared_ptr<const Body> out_body;
-    size_t out_part = 0;    // 0: the head; k: the body's part k-1
-    size_t out_offset = 0;  // within that part
+    size_t head_sent = 0;
+    std::unique_ptr<BodyStream> stream;
     bool close_after = false;
   };
 
   bool is_listener(int fd) const;
   void accept_clients(double now);
+  // Closes the connection that can best give up its slot; false if none can.
+  bool make_room(double now);
+  void refuse_busy(int fd);
+  void add_conn(int fd, double accepted_at, double now);
+  // Gives freed slots to waiting connections; 503 to those waiting too long.
+  void admit_pending(double now);
+  bool handshake(Conn& c, double now);
+  ssize_t transport_send(Conn& c, const char* data, size_t len, bool more);
+  double phase_deadline(const Conn& c, double phase_limit) const;
+  // Access checks before the handler: a response, or none (status 0).
+  Response check_access(const Request& req, double now);
   // Returns false when the connection was closed.
   bool read_some(Conn& c, double now);
   bool process(Conn& c, double now);
   bool flush(Conn& c, double now);
-  void respond(Conn& c, Response r, bool head_only, bool keep_alive, double now);
+  void respond(Conn& c, Response r, const Want& want, double now);
   void close_conn(int fd);
   double refresh(double now) const;
   void log(const std::string& msg) const;
@@ -113,9 +168,18 @@ class Server {
   Limits limits_;
   Handler handler_;
   Hooks hooks_;
+  std::shared_ptr<TlsContext> tls_;
+  Access access_;
+  double rate_tokens_ = 0, rate_at_ = -1;
   std::vector<int> listeners_;
   int bound_port_ = 0;
   std::map<int, Conn> conns_;
+  struct Pending {
+    int fd;
+    double since;
+  };
+  std::deque<Pending> pending_;
+  double last_now_ = 0;  // the latest time the loop passed in
   uint64_t generation_ = 1;
   uint64_t next_ticket_ = 1;
   Stats stats_;

@@ -221,6 +221,8 @@ bool acquire_external_fd() noexcept { return AcquireExternalFD(); }
 
 void release_external_fd() noexcept { ReleaseExternalFD(); }
 
+int external_fd_budget() noexcept { return max_safe_fds / 3; }
+
 void restart_worker(const std::string& why) {
   char msg[512];
   snprintf(msg, sizeof(msg), "%s", why.c_str());

@@ -62,6 +62,9 @@ void set_lock_timeout(int ms);
 // fd.c's budget does not know about our sockets.
 bool acquire_external_fd() noexcept;
 void release_external_fd() noexcept;
+// How many descriptors acquire_external_fd() grants in all (fd.c: a third
+// of what the server may open): the ceiling of pg_exporter.max_clients.
+int external_fd_budget() noexcept;
 
 // Exits the worker with code 1 so the postmaster restarts it (used when the
 // database or role changes). Does not return.

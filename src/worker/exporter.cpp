@@ -2,13 +2,16 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 #include "collectors/selection.h"
 #include "guc.h"
+#include "http/tls_server.h"
 #include "metrics/render.h"
+#include "webconfig/web_config.h"
 #include "pg/backend.h"
 #include "pg/session.h"
 #include "worker/shared_state.h"
@@ -30,12 +33,25 @@ constexpr const char* kLandingPage =
     "<li><a href=\"/health\">Health</a> (also <a href=\"/health/primary\">/health/primary</a> and "
     "<a href=\"/health/standby\">/health/standby</a>)</li></ul>\n</body></html>\n";
 
+// Descriptors the worker holds besides its clients (a spool file) out of
+// its share of the server's budget.
+constexpr int kReservedFds = 2;
+
+size_t max_clients_allowed() {
+  const int budget = pgx::external_fd_budget() - kReservedFds;
+  return static_cast<size_t>(std::max(1, std::min(guc::max_clients, budget)));
+}
+
 http::Limits limits_from_settings() {
   http::Limits l;
-  l.max_clients = static_cast<size_t>(guc::max_clients);
+  l.max_clients = max_clients_allowed();
   l.head_timeout = guc::client_timeout_ms / 1000.0;
   l.write_timeout = 3 * guc::client_timeout_ms / 1000.0;
   l.idle_timeout = 6 * guc::client_timeout_ms / 1000.0;
+  l.lifetime = 6 * guc::client_timeout_ms / 1000.0;
+  // Up to as many again may wait a second for a slot, within the budget.
+  const int spare = pgx::external_fd_budget() - kReservedFds - static_cast<int>(l.max_clients);
+  l.max_queued = static_cast<size_t>(std::max(0, std::min(static_cast<int>(l.max_clients), spare)));
   return l;
 }
 
@@ -73,7 +89,8 @@ Exporter::Exporter()
 void Exporter::check_access_settings() {
   std::string listen;
   for (const pgx::RefusedSetting& r :
-       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port"})) {
+       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
+                              "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
     if (listen.empty())
       listen = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
   }
@@ -102,6 +119,12 @@ void Exporter::apply_settings(bool initial) {
     pgx::restart_worker("pg_exporter.database or pg_exporter.role changed");
   }
   check_access_settings();
+  apply_web_config();
+  if (max_clients_allowed() < static_cast<size_t>(guc::max_clients))
+    pgx::log(pgx::LogLevel::kWarning, "pg_exporter.max_clients = " + std::to_string(guc::max_clients) +
+                                          " is above what the server's " +
+                                          "file descriptor budget allows (max_files_per_process): " +
+                                          std::to_string(max_clients_allowed()) + " are served at once");
   server_.set_limits(limits_from_settings());
   if (guc::lock_timeout_ms != lock_timeout_ms_) {
     pgx::set_lock_timeout(guc::lock_timeout_ms);
@@ -115,15 +138,64 @@ void Exporter::apply_settings(bool initial) {
     listen_addresses_ = str(guc::listen_addresses);
     port_ = guc::port;
     server_.close_listeners();
-    listen_error_ = listen_refused_;
+    listen_error_ = listen_blocked();
     next_listen_attempt_ = 0;
-    if (listen_refused_.empty()) try_listen(pgx::monotonic_seconds());
+    if (listen_blocked().empty()) try_listen(pgx::monotonic_seconds());
     publish_listen_state();
   }
 }
 
+void Exporter::apply_web_config() {
+  const std::string path = str(guc::web_config_file);
+  webconfig::Config cfg;
+  std::string error;
+  std::shared_ptr<http::TlsContext> tls;
+  if (!path.empty()) {
+    error = webconfig::load(path, &cfg);
+    if (error.empty() && cfg.tls.enabled) tls = http::TlsContext::create(cfg.tls, &error);
+  }
+  if (!error.empty()) {
+    const std::string msg = "pg_exporter.web_config_file = '" + path + "' is refused (" + error + ")";
+    web_config_ok_ = false;
+    if (web_config_loaded_) {
+      pgx::log(pgx::LogLevel::kWarning, msg + ": the previous web configuration stays in force");
+    } else if (msg != web_refused_) {
+      pgx::log(pgx::LogLevel::kWarning, msg + ": not listening until a reload fixes it");
+      web_refused_ = msg;
+      port_ = -1;  // stop listening (below in apply_settings)
+    }
+    return;
+  }
+  web_config_ok_ = true;
+  web_config_loaded_ = true;
+  if (!web_refused_.empty()) {
+    web_refused_.clear();
+    port_ = -1;  // listen again
+  }
+  http::Access access;
+  access.headers = cfg.headers;
+  if (!cfg.users.empty()) access.auth = std::make_shared<http::BasicAuth>(cfg.users);
+  access.rate_interval = cfg.rate_limit.interval_seconds;
+  access.rate_burst = cfg.rate_limit.burst;
+  std::string why;
+  // Valid: the settings' check hooks ran the same parsers.
+  http::parse_hosts(str(guc::allowed_hosts), &access.hosts, &why);
+  http::parse_networks(str(guc::allowed_networks), &access.networks, &why);
+  server_.set_tls(tls);
+  server_.set_access(std::move(access));
+  std::string summary =
+      path.empty() ? "no web config file: plain HTTP, no authentication"
+                   : "web config file '" + path + "': " + (tls ? "TLS" : "plain HTTP") + ", " +
+                         (cfg.users.empty() ? "no authentication"
+                                            : std::to_string(cfg.users.size()) + " basic auth user(s)");
+  if (summary != web_summary_) {
+    if (!web_summary_.empty() || !path.empty()) pgx::log(pgx::LogLevel::kLog, summary);
+    web_summary_ = summary;
+  }
+}
+
 void Exporter::try_listen(double now) {
-  if (!listen_refused_.empty() || server_.listening() || now < next_listen_attempt_) return;
+  if (!listen_blocked().empty() || server_.listening() || now < next_listen_attempt_) return;
   std::string err = server_.listen(listen_addresses_, port_);
   if (err.empty()) {
     pgx::log(pgx::LogLevel::kLog,
@@ -252,6 +324,7 @@ bool Exporter::cache_covers(double budget) const {
 http::Response Exporter::cached_metrics() const {
   http::Response r;
   r.content_type = metrics::kExpositionContentType;
+  r.exposition = true;
   r.body = cached_body_;
   return r;
 }
@@ -338,6 +411,7 @@ void Exporter::serve_waiters() {
 
   http::Response resp;
   resp.content_type = metrics::kExpositionContentType;
+  resp.exposition = true;
   resp.body = body;
   std::vector<Waiter> later;
   const double now = pgx::monotonic_seconds();
@@ -501,6 +575,37 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
   out.counter("pg_exporter_http_timeouts_total",
               "HTTP connections closed because the client was too slow or idle.")
       .add(static_cast<double>(st.timeouts));
+  out.counter("pg_exporter_http_connections_evicted_total",
+              "HTTP connections closed to give their slot to a new one (idle, slow to send their request, or "
+              "slow to read the response) when every slot was taken.")
+      .add(static_cast<double>(st.evicted));
+  metrics::Family refused =
+      out.counter("pg_exporter_http_connections_refused_total",
+                  "HTTP connections refused at once, by reason: busy (every slot taken by "
+                  "active requests: a quick 503), network (pg_exporter.allowed_networks).");
+  refused.add({{"reason", "busy"}}, static_cast<double>(st.refused_busy));
+  refused.add({{"reason", "network"}}, static_cast<double>(st.refused_network));
+  out.counter(
+         "pg_exporter_http_tls_handshake_failures_total",
+         "TLS connections that failed before a request: bad handshake, refused client certificate, plain "
+         "HTTP on the TLS port.")
+      .add(static_cast<double>(st.tls_handshake_failures));
+  out.counter(
+         "pg_exporter_http_auth_failures_total",
+         "Requests refused by basic authentication (no, unknown or wrong credentials, or too many checks).")
+      .add(static_cast<double>(st.auth_failures));
+  out.counter("pg_exporter_http_sent_bytes_total", "Response body bytes sent, after compression.")
+      .add(static_cast<double>(st.bytes_sent));
+  out.gauge("pg_exporter_http_max_clients",
+            "Connections served at once: pg_exporter.max_clients, capped by the file descriptor budget.")
+      .add(static_cast<double>(max_clients_allowed()));
+  out.gauge(
+         "pg_exporter_web_config_last_reload_successful",
+         "Whether the last read of pg_exporter.web_config_file succeeded (1) or was refused (0, the previous "
+         "configuration stays).")
+      .add(web_config_ok_ ? 1 : 0);
+  out.gauge("pg_exporter_http_tls_enabled", "Whether the endpoint serves TLS (1) or plain HTTP (0).")
+      .add(server_.tls() ? 1 : 0);
 }
 
 void Exporter::publish(const scrape::Result& r) const {

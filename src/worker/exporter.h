@@ -32,6 +32,14 @@ class Exporter {
   // guards (the endpoint, or all SQL) until a reload fixes it.
   void check_access_settings();
   void try_listen(double now);
+  // pg_exporter.web_config_file and the allow-lists: TLS, authentication,
+  // headers for new connections. An invalid file keeps the previous
+  // configuration, or the endpoint closed when there is none (start-up).
+  void apply_web_config();
+  // Why the endpoint must not listen now ("" : it may).
+  const std::string& listen_blocked() const {
+    return listen_refused_.empty() ? web_refused_ : listen_refused_;
+  }
   void rebuild_wait_set();
 
   http::Response handle(const http::Request& req);
@@ -76,7 +84,11 @@ class Exporter {
 
   std::string listen_error_;
   double next_listen_attempt_ = 0;
-  std::string listen_refused_;  // non-empty: not listening, and why
+  std::string listen_refused_;      // non-empty: not listening, and why
+  std::string web_refused_;         // the web config file at start-up is invalid: not listening
+  bool web_config_loaded_ = false;  // a valid web configuration is in force
+  bool web_config_ok_ = true;       // the last read of the file succeeded
+  std::string web_summary_;         // what the configuration in force does, as logged
   Identity identity_;
   CustomClient custom_;
 

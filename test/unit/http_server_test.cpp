@@ -275,24 +275,7 @@ TEST(server_idle_keepalive_closed_quietly) {
   close(c);
 }
 
-TEST(server_max_clients_drops_listener_interest) {
-  http::Limits l;
-  l.max_clients = 2;
-  Fixture f(l);
-  f.server.listen("127.0.0.1", 0);
-  int a = connect_to(f.server.bound_port());
-  int b = connect_to(f.server.bound_port());
-  int c = connect_to(f.server.bound_port());  // waits in the backlog
-  for (int i = 0; i < 5; i++) f.pump(0, 5);
-  CHECK_EQ(f.server.client_count(), 2u);
-  CHECK_EQ(f.server.interests().size(), 2u);  // the two clients, not the listener
-  close(a);
-  for (int i = 0; i < 5; i++) f.pump(0, 5);
-  std::string out = exchange(f, c, "GET /late HTTP/1.1\r\n\r\n", 0);
-  CHECK(out.find("hello /late") != std::string::npos);
-  close(b);
-  close(c);
-}
+// Slots beyond max_clients: test/unit/http_slots_test.cpp.
 
 TEST(server_client_vanishing_mid_response) { check_client_vanishing("/big"); }
 
