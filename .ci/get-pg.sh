@@ -136,8 +136,14 @@ if [ "$method" = chroot ]; then
   log "apt-get install in $ch"
   chroot "$ch" /bin/bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
     apt-get install -y -qq --no-install-recommends postgresql-$ver$tsel postgresql-server-dev-$ver$tsel postgresql-client-$ver$tsel ${tsel:+libpq-dev$tsel libpq5$tsel} \
-      build-essential pkg-config ca-certificates prometheus-cpp-dev libipc-run-perl libssl-dev openssl $promtool_pkg >/dev/null" >&2
+      build-essential pkg-config ca-certificates prometheus-cpp-dev libipc-run-perl libssl-dev openssl \
+      zlib1g-dev libcrypt-dev libyaml-cpp-dev curl $promtool_pkg >/dev/null" >&2
   [ -z "$promtool_pkg" ] && install -m 755 /usr/bin/promtool "$ch/usr/local/bin/promtool"
+  # The TLS test scrapes with the host's Prometheus and compares with its
+  # postgres_exporter (Go binaries, fine on the chroot's newer glibc).
+  for b in prometheus prometheus-postgres-exporter; do
+    if [ -x "/usr/bin/$b" ]; then install -m 755 "/usr/bin/$b" "$ch/usr/local/bin/$b"; fi
+  done
   # A non-root user for initdb.
   chroot "$ch" /bin/bash -c "id pgtest >/dev/null 2>&1 || useradd -m pgtest" >&2
   log "chroot ready: $ch ($(du -shx "$ch" 2>/dev/null | cut -f1))"

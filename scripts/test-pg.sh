@@ -11,11 +11,11 @@
 #   build   copy this tree to a work directory, compile against VERSION
 #           (PG_CONFIG=...) and install into that server.
 #   check   make installcheck there as an unprivileged user (postgres on the
-#           host, pgtest in a chroot); NO_UNITCHECK=1 skips the unit tests.
+#           host, pgtest in a chroot); UNITCHECK=no skips the unit tests.
 #
 # Environment: PG_ROOT (/var/tmp/pg-versions), PG_WORK (/var/tmp/pg_exporter-test),
 # PG_SHARED (where get-pg's source tarballs are, see .ci/find-shared.sh),
-# JOBS (2), NO_UNITCHECK.
+# JOBS (2), UNITCHECK, PROVE_TESTS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ver=${1:?usage: test-pg.sh VERSION [server|build|check|all]}
@@ -86,7 +86,7 @@ build() {
 check() {
   # A world-traversable path to the tree for the unprivileged user.
   chmod 755 "$(dirname "$tree")"
-  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' NO_UNITCHECK='${NO_UNITCHECK:-}' UNITCHECK=${NO_UNITCHECK:+no} PROVE_FLAGS='--timer'"
+  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' UNITCHECK='${UNITCHECK:-}' PROVE_FLAGS='--timer'${PROVE_TESTS:+ PROVE_TESTS='$PROVE_TESTS'}"
 }
 
 case "$step" in
