@@ -231,7 +231,7 @@ sub timed_scrape
 }
 
 # The default cache_ttl (1 s), back in force after a reload.
-$node->adjust_conf('postgresql.conf', 'pg_exporter.cache_ttl', undef);
+remove_conf($node, 'pg_exporter.cache_ttl');
 $node->reload;
 my ($cached_pair, $a, $a_sent);
 for (1 .. 100)

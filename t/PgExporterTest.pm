@@ -15,7 +15,7 @@ use FindBin;
 
 our @EXPORT = qw(new_exporter_node http_request raw_exchange parse_exposition sample
   worker_pid wait_for_worker wait_for_listening promtool_check promtool_unexpected proc_cpu_seconds
-  server_major);
+  server_major remove_conf);
 
 # A node with pg_exporter preloaded on a free port; cache off so every scrape
 # runs the collectors.
@@ -108,6 +108,21 @@ sub sample
 		return $samples->{$k};
 	}
 	return undef;
+}
+
+# Drops every line setting $name from the node's postgresql.conf (13's test
+# framework has no adjust_conf).
+sub remove_conf
+{
+	my ($node, $name) = @_;
+	my $file = $node->data_dir . '/postgresql.conf';
+	open(my $in, '<', $file) or die "$file: $!";
+	my @keep = grep { !/^\s*\Q$name\E\s*=/ } <$in>;
+	close($in);
+	open(my $out, '>', $file) or die "$file: $!";
+	print $out @keep;
+	close($out);
+	return;
 }
 
 # The running server's major version (13 .. 19).
