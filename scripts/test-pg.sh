@@ -15,7 +15,7 @@
 #
 # Environment: PG_ROOT (/var/tmp/pg-versions), PG_WORK (/var/tmp/pg_exporter-test),
 # PG_SHARED (where get-pg's source tarballs are, see .ci/find-shared.sh),
-# JOBS (2), UNITCHECK, PROVE_TESTS.
+# JOBS (2), UNITCHECK, PROVE_FLAGS (--timer), PROVE_TESTS.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 ver=${1:?usage: test-pg.sh VERSION [server|build|check|all]}
@@ -86,7 +86,7 @@ build() {
 check() {
   # A world-traversable path to the tree for the unprivileged user.
   chmod 755 "$(dirname "$tree")"
-  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' UNITCHECK='${UNITCHECK:-}' PROVE_FLAGS='--timer'${PROVE_TESTS:+ PROVE_TESTS='$PROVE_TESTS'}"
+  as_tester "cd '$tree_in' && make installcheck PG_CONFIG='$pg_config' UNITCHECK='${UNITCHECK:-}' PROVE_FLAGS='${PROVE_FLAGS:---timer}'${PROVE_TESTS:+ PROVE_TESTS='$PROVE_TESTS'}"
 }
 
 case "$step" in
