@@ -30,8 +30,8 @@ void enter_owner_context(Oid owner, OwnerContext* save) {
   // GUC_ACTION_LOCAL: from 16 transaction_read_only refuses SAVE ("cannot be
   // set locally in functions"); leave_owner_context's AtEOXact_GUC(false)
   // undoes a LOCAL change at our nest level all the same, on every version.
-  (void)set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
-                          false);
+  (void)set_config_option("transaction_read_only", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true,
+                          0, false);
 }
 
 void leave_owner_context(const OwnerContext* save) {
