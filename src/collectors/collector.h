@@ -34,6 +34,9 @@ struct Context {
   // Data directory folders listed with their sizes once per scrape, shared by
   // the collectors that sum file sizes (relation_sizes, database).
   std::shared_ptr<datadir::DirectorySizes> files = std::make_shared<datadir::DirectorySizes>();
+  // When the scrape began: what was read before it is as old as the
+  // difference (kept sizes), what was read by it counts as 0 seconds old.
+  datadir::DirectorySizes::Clock::time_point started = datadir::DirectorySizes::Clock::now();
   std::shared_ptr<RelationSelectionCache> selection = std::make_shared<RelationSelectionCache>();
   // The tables the relations_* settings keep, by one query run the first
   // time a collector of the scrape asks (throws like query()).

@@ -16,8 +16,9 @@ namespace collectors {
 
 // relation_catalog_sql() (versioned_sql.h) gives one row per relation: oid,
 // relkind, reltoastrelid, schemaname, relname, toast (in pg_toast), dboid,
-// relfilenode, path (NULL: base/<dboid>/<relfilenode>), and for tables and
-// materialized views reltuples and reloptions (joined by commas).
+// relfilenode, path (NULL: base/<dboid>/<relfilenode>), for tables and
+// materialized views reltuples and reloptions (joined by commas), and for
+// partitions their parent.
 // One row per index: indrelid, indexrelid, valid, droppable (not enforcing
 // a primary key, unique or exclusion constraint).
 extern const char* const kRelationIndexSql;
@@ -27,6 +28,7 @@ struct RelationCatalog {
   const pgx::ResultSet& indexes;  // RelationCatalogCache::indexes
   // Columns of `classes`.
   size_t oid_c, kind_c, toast_rel_c, schema_c, rel_c, toast_c, dboid_c, node_c, path_c, tuples_c, options_c;
+  int parent_c;  // -1: not read
   // Columns of `indexes`.
   size_t indrel_c, indexrel_c, valid_c, droppable_c;
   std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
@@ -37,6 +39,8 @@ struct RelationCatalog {
   // A user table or materialized view (also partitioned): not TOAST, not an index.
   bool is_table(size_t r) const;
   uint32_t oid(size_t r) const;
+  // The partitioned table a partition belongs to; 0 for any other relation.
+  uint32_t parent(size_t r) const;
 };
 
 // Filled by the first collector of a scrape that needs it (Context); the

@@ -21,6 +21,8 @@
 // pg_relation_filepath() gives them (a syscache lookup, no lock).
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -126,17 +128,26 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   indexes_size.reserve(tables.size(), 80);
   index_size.reserve(index_oids.size(), 110);
 
+  // Pass 1, in table order: each table's own sizes (kept tables, and the
+  // partitions whose parents add them up), per-index series, unused indexes.
+  struct Sizes {
+    std::optional<double> table, indexes;
+  };
+  std::unordered_map<uint32_t, Sizes> sizes;
+  std::unordered_map<uint32_t, std::vector<uint32_t>> partitions_of;
+  for (uint32_t t : tables) {
+    if (const uint32_t parent = cat.parent(rels.at(t).row); parent != 0) partitions_of[parent].push_back(t);
+  }
   double unused_bytes = 0;
   bool unused_known = true;
   size_t stat_i = 0;
   for (uint32_t t : tables) {
     const Rel& table = rels.at(t);
     const bool kept = selection.keeps(t);
+    const bool needed = kept || cat.parent(table.row) != 0;
     const std::vector<std::pair<uint32_t, bool>>& indexes = indexes_of[t];
-    const metrics::LabelSet labels{{"datname", datname},
-                                   {"schemaname", rs.text(table.row, schema_c)},
-                                   {"relname", rs.text(table.row, rel_c)}};
-    if (kept) {
+    Sizes& own = sizes[t];
+    if (needed) {
       // The table, its TOAST table and the TOAST table's index, as pg_table_size.
       std::optional<double> size = size_of(t);
       if (size && table.toast_oid != 0) {
@@ -147,7 +158,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
           size = size && tsize ? std::optional<double>(*size + *tsize) : std::nullopt;
         }
       }
-      if (size) table_size.add(labels, *size);
+      own.table = size;
     }
     double sum = 0;
     bool sum_known = true;
@@ -156,18 +167,20 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
       const bool unused = droppable && st.numscans == 0;
       // Tables the relations_* settings leave out have no series; their
       // unused indexes still count in pg_index_unused_size_bytes.
-      if (!kept && !unused) continue;
+      if (!needed && !unused) continue;
       auto it = rels.find(i);
       if (it == rels.end() || it->second.path.empty()) continue;  // a partitioned index: no storage
       const auto size = size_of(i);
-      if (kept) {
+      if (needed) {
         if (size) {
           sum += *size;
-          index_size.add({{"datname", datname},
-                          {"schemaname", rs.text(table.row, schema_c)},
-                          {"relname", rs.text(table.row, rel_c)},
-                          {"indexrelname", rs.text(it->second.row, rel_c)}},
-                         *size);
+          if (kept) {
+            index_size.add({{"datname", datname},
+                            {"schemaname", rs.text(table.row, schema_c)},
+                            {"relname", rs.text(table.row, rel_c)},
+                            {"indexrelname", rs.text(it->second.row, rel_c)}},
+                           *size);
+          }
         } else {
           sum_known = false;
         }
@@ -180,8 +193,41 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
         }
       }
     }
-    if (kept && sum_known) indexes_size.add(labels, sum);
+    if (needed && sum_known) own.indexes = sum;
   }
+  // A partitioned table has no storage of its own: its sizes are those of
+  // its partitions added up (sub-partitioned ones too), as dashboards that
+  // rank tables by size expect; unknown when one of them is.
+  std::function<Sizes(uint32_t, int)> total = [&](uint32_t t, int depth) -> Sizes {
+    auto pit = partitions_of.find(t);
+    if (rels.at(t).path.empty() && depth < 64) {
+      Sizes sum{0.0, 0.0};
+      if (pit == partitions_of.end()) return sum;
+      for (uint32_t p : pit->second) {
+        const Sizes part = total(p, depth + 1);
+        sum.table = sum.table && part.table ? std::optional<double>(*sum.table + *part.table) : std::nullopt;
+        sum.indexes =
+            sum.indexes && part.indexes ? std::optional<double>(*sum.indexes + *part.indexes) : std::nullopt;
+      }
+      return sum;
+    }
+    return sizes[t];
+  };
+  // Pass 2, in table order: the per-table series.
+  for (uint32_t t : tables) {
+    if (!selection.keeps(t)) continue;
+    const Rel& table = rels.at(t);
+    const Sizes s = total(t, 0);
+    const metrics::LabelSet labels{{"datname", datname},
+                                   {"schemaname", rs.text(table.row, schema_c)},
+                                   {"relname", rs.text(table.row, rel_c)}};
+    if (s.table) table_size.add(labels, *s.table);
+    if (s.indexes) indexes_size.add(labels, *s.indexes);
+  }
+  out.gauge("pg_exporter_relation_sizes_age_seconds",
+            "Age of the oldest file listing the relation sizes of this scrape were read from, in seconds "
+            "(pg_exporter.size_ttl; 0 when listed by this scrape).")
+      .add({{"datname", datname}}, ctx.files->oldest_age_seconds(ctx.started));
   if (unused_known) {
     out.gauge("pg_index_unused_size_bytes",
               "Disk space used by the indexes that pg_index_unused_count counts, in bytes.")

@@ -1,5 +1,6 @@
 #include "scrape/scrape.h"
 
+#include <chrono>
 #include <exception>
 
 #include "pg/backend.h"
@@ -248,8 +249,11 @@ Result run_unguarded(const Options& opts) {
       if (opts.kept) {
         // After the probe: its transaction has taken in the invalidations.
         opts.kept->refresh(pgx::catalog_generation(), pgx::config_generation());
+        opts.kept->size_ttl = std::chrono::milliseconds(opts.size_ttl_ms);
+        opts.kept->expire_sizes();
         ctx.kept = opts.kept;
         ctx.catalog = opts.kept->catalog;
+        ctx.files = opts.kept->files;
       }
     } else if (res.error.empty()) {
       res.error = "database did not answer: " + err;

@@ -371,6 +371,7 @@ void Exporter::serve_waiters() {
   std::string spool_error;
   opts.spool = open_spool(&spool_error);
   opts.kept = kept_;
+  opts.size_ttl_ms = guc::size_ttl_ms;
 
   scrape::Result r = scrape::run(opts);
   scrapes_total_++;
