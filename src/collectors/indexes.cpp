@@ -39,21 +39,21 @@ struct FamilyDef {
   const char* name;
   prometheus::MetricType type;
   const char* help;
-  int64_t (*value)(const pgx::RelationStats&);
+  int64_t (*value)(const IndexCounters&);
 };
 
 const FamilyDef kFamilies[] = {
     {"pg_statio_user_indexes_idx_blks_read_total", C, "Number of disk blocks read from this index.",
-     [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; }},
+     [](const IndexCounters& s) { return s.blocks_fetched - s.blocks_hit; }},
     {"pg_statio_user_indexes_idx_blks_hit_total", C, "Number of buffer hits in this index.",
-     [](const pgx::RelationStats& s) { return s.blocks_hit; }},
+     [](const IndexCounters& s) { return s.blocks_hit; }},
     {"pg_index_scans_total", C, "Number of index scans initiated on this index.",
-     [](const pgx::RelationStats& s) { return s.numscans; }},
+     [](const IndexCounters& s) { return s.numscans; }},
     {"pg_index_tuples_read_total", C, "Number of index entries returned by scans on this index.",
-     [](const pgx::RelationStats& s) { return s.tuples_returned; }},
+     [](const IndexCounters& s) { return s.tuples_returned; }},
     {"pg_index_tuples_fetched_total", C,
      "Number of live table rows fetched by simple index scans using this index.",
-     [](const pgx::RelationStats& s) { return s.tuples_fetched; }},
+     [](const IndexCounters& s) { return s.tuples_fetched; }},
 };
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
@@ -68,21 +68,21 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     size_t table, index;  // in pg_class
   };
   std::vector<Row> rows;
-  std::vector<uint32_t> oids;
+  std::vector<uint32_t> positions;  // in index_facts
   rows.reserve(idx.rows());
-  oids.reserve(idx.rows());
+  positions.reserve(idx.rows());
   for (size_t r = 0; r < idx.rows(); r++) {
-    const auto table = cat.row(static_cast<uint32_t>(idx.number(r, cat.indrel_c).value_or(0)));
+    const auto table = cat.row(cat.index_facts[r].indrel);
     if (!table || !cat.is_table(*table)) continue;
-    const std::string_view kind = cls.text(*table, cat.kind_c);
-    if (kind != "r" && kind != "m") continue;
-    const auto oid = static_cast<uint32_t>(idx.number(r, cat.indexrel_c).value_or(0));
+    const char kind = cat.facts[*table].kind;
+    if (kind != 'r' && kind != 'm') continue;
+    const uint32_t oid = cat.index_facts[r].indexrel;
     const auto index = cat.row(oid);
     if (!index) continue;
     rows.push_back({r, *table, *index});
-    oids.push_back(oid);
+    positions.push_back(static_cast<uint32_t>(r));
   }
-  const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
+  const std::vector<IndexCounters> st = ctx.index_counters(positions);
 
   // Per-index series for the selected tables' indexes; the counts below
   // cover every index (an invalid index matters on any table).

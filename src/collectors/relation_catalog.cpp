@@ -1,5 +1,6 @@
 #include "collectors/relation_catalog.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "collectors/collector.h"
@@ -59,8 +60,42 @@ RelationCatalog::RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i)
       indexrel_c(indexes.require("indexrelid")),
       valid_c(indexes.require("valid")),
       droppable_c(indexes.require("droppable")) {
+  auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
+  facts.resize(classes.rows());
   row_of.reserve(classes.rows());
-  for (size_t r = 0; r < classes.rows(); r++) row_of.emplace(oid(r), r);
+  for (size_t r = 0; r < classes.rows(); r++) {
+    Facts& f = facts[r];
+    f.oid = u32(classes.number(r, oid_c));
+    f.toast_oid = u32(classes.number(r, toast_rel_c));
+    if (parent_c >= 0) f.parent = u32(classes.number(r, static_cast<size_t>(parent_c)));
+    const std::string_view kind = classes.text(r, kind_c);
+    f.kind = kind.size() == 1 ? kind[0] : '?';
+    f.toast = classes.number(r, toast_c).value_or(0) != 0;
+    row_of.emplace(f.oid, r);
+  }
+  index_facts.resize(indexes.rows());
+  index_by_table.resize(indexes.rows());
+  for (size_t r = 0; r < indexes.rows(); r++) {
+    IndexFacts& f = index_facts[r];
+    f.indrel = u32(indexes.number(r, indrel_c));
+    f.indexrel = u32(indexes.number(r, indexrel_c));
+    const auto valid = indexes.number(r, valid_c), droppable = indexes.number(r, droppable_c);
+    f.valid_known = valid.has_value();
+    f.valid = valid.value_or(0) != 0;
+    f.droppable_known = droppable.has_value();
+    f.droppable = droppable.value_or(0) != 0;
+    index_by_table[r] = static_cast<uint32_t>(r);
+  }
+  std::stable_sort(index_by_table.begin(), index_by_table.end(),
+                   [this](uint32_t a, uint32_t b) { return index_facts[a].indrel < index_facts[b].indrel; });
+}
+
+std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t rel) const {
+  const uint32_t* first = index_by_table.data();
+  const uint32_t* last = first + index_by_table.size();
+  auto lo = std::lower_bound(first, last, rel, [this](uint32_t pos, uint32_t r) { return index_facts[pos].indrel < r; });
+  auto hi = std::upper_bound(lo, last, rel, [this](uint32_t r, uint32_t pos) { return r < index_facts[pos].indrel; });
+  return {lo, hi};
 }
 
 std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
@@ -70,17 +105,38 @@ std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
 }
 
 bool RelationCatalog::is_table(size_t r) const {
-  const std::string_view kind = classes.text(r, kind_c);
-  return classes.number(r, toast_c).value_or(0) == 0 && kind != "i" && kind != "I";
+  const Facts& f = facts[r];
+  return !f.toast && f.kind != 'i' && f.kind != 'I';
 }
 
-uint32_t RelationCatalog::parent(size_t r) const {
-  if (parent_c < 0) return 0;
-  return static_cast<uint32_t>(classes.number(r, static_cast<size_t>(parent_c)).value_or(0));
+uint32_t RelationCatalog::parent(size_t r) const { return facts[r].parent; }
+
+uint32_t RelationCatalog::oid(size_t r) const { return facts[r].oid; }
+
+void Context::remember_index_counters(uint32_t position, const pgx::RelationStats& s) const {
+  std::vector<IndexCounters>& seen = *index_counters_seen;
+  if (seen.size() <= position) seen.resize(relation_catalog().index_facts.size());
+  if (position < seen.size()) seen[position].set(s);
 }
 
-uint32_t RelationCatalog::oid(size_t r) const {
-  return static_cast<uint32_t>(classes.number(r, oid_c).value_or(0));
+std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& positions) const {
+  const RelationCatalog& cat = relation_catalog();
+  std::vector<IndexCounters>& seen = *index_counters_seen;
+  std::vector<uint32_t> missing;
+  for (uint32_t p : positions) {
+    if (p < cat.index_facts.size() && (p >= seen.size() || !seen[p].known)) missing.push_back(p);
+  }
+  if (!missing.empty()) {
+    std::vector<uint32_t> oids;
+    oids.reserve(missing.size());
+    for (uint32_t p : missing) oids.push_back(cat.index_facts[p].indexrel);
+    const std::vector<pgx::RelationStats> st = relation_stats(oids);
+    for (size_t k = 0; k < missing.size(); k++) remember_index_counters(missing[k], st[k]);
+  }
+  std::vector<IndexCounters> out;
+  out.reserve(positions.size());
+  for (uint32_t p : positions) out.push_back(p < seen.size() ? seen[p] : IndexCounters{});
+  return out;
 }
 
 const RelationCatalog& Context::relation_catalog() const {

@@ -9,7 +9,10 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "pg/relation_stats.h"
 #include "pg/result.h"
 
 namespace collectors {
@@ -32,6 +35,25 @@ struct RelationCatalog {
   // Columns of `indexes`.
   size_t indrel_c, indexrel_c, valid_c, droppable_c;
   std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
+  // Parsed once per catalog read (kept across scrapes with it), not once
+  // per collector and scrape: the numbers of each `classes` row...
+  struct Facts {
+    uint32_t oid = 0, toast_oid = 0, parent = 0;
+    char kind = 0;
+    bool toast = false;
+  };
+  std::vector<Facts> facts;
+  // ... and each `indexes` row, with the rows ordered by table (pg_index
+  // order within a table).
+  struct IndexFacts {
+    uint32_t indrel = 0, indexrel = 0;
+    bool valid = false, droppable = false;
+    bool valid_known = false, droppable_known = false;
+  };
+  std::vector<IndexFacts> index_facts;
+  std::vector<uint32_t> index_by_table;  // positions in index_facts
+  // The positions in index_facts of the indexes of `rel`, as [first, last).
+  std::pair<const uint32_t*, const uint32_t*> indexes_of(uint32_t rel) const;
 
   RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i);  // throws on a missing column
   // The row of a relation, or nullopt when it is not one of these.
@@ -41,6 +63,23 @@ struct RelationCatalog {
   uint32_t oid(size_t r) const;
   // The partitioned table a partition belongs to; 0 for any other relation.
   uint32_t parent(size_t r) const;
+};
+
+// An index's counters as one scrape read them (pg/relation_stats.h), kept by
+// position in RelationCatalog::index_facts for the other per-table
+// collectors of the same scrape: each index is looked up once per scrape,
+// not once per collector. 40 bytes an index.
+struct IndexCounters {
+  int64_t numscans = 0, tuples_returned = 0, tuples_fetched = 0, blocks_fetched = 0, blocks_hit = 0;
+  bool known = false;
+  void set(const pgx::RelationStats& s) {
+    numscans = s.numscans;
+    tuples_returned = s.tuples_returned;
+    tuples_fetched = s.tuples_fetched;
+    blocks_fetched = s.blocks_fetched;
+    blocks_hit = s.blocks_hit;
+    known = true;
+  }
 };
 
 // Filled by the first collector of a scrape that needs it (Context); the
