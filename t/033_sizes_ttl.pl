@@ -2,7 +2,8 @@
 # sizes are read again once they are that old, with their age exported,
 # while the counters of the same scrape stay exact; a relation created or
 # rewritten since the sizes were read gets its size at once. Partitioned
-# tables: their sizes are their partitions' added up.
+# tables: their sizes are their partitions' added up. A catalog larger than
+# one batch of the query cursor is read whole.
 use strict;
 use warnings;
 use FindBin;
@@ -127,5 +128,23 @@ is(sample($s, 'pg_stat_user_tables_table_size_bytes', rel('p_events_2026')), $t2
 is(sample($s, 'pg_stat_user_tables_index_size_bytes', rel('p_events_2026')), $i26, 'indexes too');
 is(sample($s, 'pg_stat_user_tables_table_size_bytes', rel('p_events_2025')), q1("SELECT pg_table_size('p_events_2025')"),
 	'a partition keeps its own size');
+
+# A catalog of more rows than one batch of the cursor (8,192): 3,000 tables
+# with a TOAST table, its index and a primary key are 12,000 pg_class rows,
+# every one of them read.
+for my $from (map { 500 * $_ + 1 } 0 .. 5)   # 500 a transaction: the lock table
+{
+	my $to = $from + 499;
+	q1(qq{DO \$\$ BEGIN FOR i IN $from..$to LOOP
+  EXECUTE format('CREATE TABLE many_%s (id int PRIMARY KEY, v text)', i);
+END LOOP; END \$\$;});
+}
+$s = scrape();
+my $many = grep { /^pg_stat_user_tables_seq_scan\{.*relname="many_\d+"/ } keys %$s;
+is($many, 3000, 'a catalog read of several batches: every table has its series');
+my $sized = grep { /^pg_stat_user_tables_table_size_bytes\{.*relname="many_\d+"/ } keys %$s;
+is($sized, 3000, 'and its size (TOAST rows from every batch)');
+is(sample($s, 'pg_stat_user_tables_table_size_bytes', rel('many_3000')),
+	q1("SELECT pg_table_size('many_3000')"), 'the last table read has its TOAST table counted');
 
 done_testing();
