@@ -39,6 +39,11 @@ shim="$base/pg/asan-swift-shim.so"
 printf '%s\n' '#include <stddef.h>' \
   'char *swift_demangle(const char *n, size_t l, char *o, size_t *ol, unsigned f) { (void)n; (void)l; (void)o; (void)ol; (void)f; return NULL; }' |
   gcc -x c -shared -fPIC -O1 -o "$shim" -
+# ASan intercepts crypt_r and binds the real one when it starts; the server
+# does not link libxcrypt (only our module does, loaded later), so without
+# libcrypt preloaded too the interceptor calls a null pointer (basic auth).
+libcrypt=$(ldconfig -p | awk '/libcrypt\.so\.1 .*x86-64|libcrypt\.so\.1 .*=>/ {print $NF; exit}')
+[ -f "$libcrypt" ] || { echo "no libcrypt.so.1" >&2; exit 1; }
 mv "$bindir/postgres" "$bindir/postgres.real"
 cat >"$bindir/postgres" <<EOF
 #!/bin/bash
@@ -46,7 +51,7 @@ cat >"$bindir/postgres" <<EOF
 # postmaster, inherited by every backend and the worker through fork().
 # argv[0] stays this script's path: the postmaster writes it to
 # postmaster.opts, and pg_ctl restart must come back through here.
-LD_PRELOAD="$libasan:$shim\${LD_PRELOAD:+:\$LD_PRELOAD}" \\
+LD_PRELOAD="$libasan:$shim:$libcrypt\${LD_PRELOAD:+:\$LD_PRELOAD}" \\
 ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:quarantine_size_mb=64:log_path=$logs/asan" \\
 UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$logs/ubsan" \\
 exec -a "\$0" "$bindir/postgres.real" "\$@"
