@@ -274,6 +274,10 @@ def cmd_alternate(a):
             break
         order = targets if r % 2 == 0 else list(reversed(targets))
         for name, url, header in order:
+            # A pause before each scrape, as between Prometheus's: the
+            # previous exporter's after-work (Go's garbage collector, the
+            # worker's cleanup) does not land in the next one's time.
+            time.sleep(a.gap)
             cmd = ["curl", "-s", "-o", os.devnull, "--max-time", "%g" % a.max_time, "-w",
                    "%{time_total} %{http_code} %{size_download}", url]
             if header:
@@ -568,7 +572,7 @@ def cmd_report(a):
         if at:
             w("")
             w("Side by side, alternating (%d rounds: one scrape of each per round, the order reversed every "
-              "other round, bodies discarded; load average %s before, %s after):" % (
+              "other round, 1 s apart, bodies discarded; load average %s before, %s after):" % (
                   alt.get("rounds", 0), "/".join("%.2f" % x for x in alt.get("loadavg_before", [])),
                   "/".join("%.2f" % x for x in alt.get("loadavg_after", []))))
             w("")
@@ -703,6 +707,7 @@ def main():
     al.add_argument("--max-time", type=float, default=60)
     al.add_argument("--deadline", type=float, default=0)
     al.add_argument("--sample-interval", type=float, default=0.02)
+    al.add_argument("--gap", type=float, default=1.0, help="seconds of pause before each scrape")
     r = sub.add_parser("replay")
     r.add_argument("--captured", required=True)
     r.add_argument("--psql", required=True, help="psql command line (connection options)")

@@ -22,6 +22,7 @@
 // exclusion constraints (dropping the index drops the constraint) and invalid
 // indexes (counted apart: they cannot be scanned at all).
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -58,7 +59,6 @@ const FamilyDef kFamilies[] = {
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
   const RelationCatalog& cat = ctx.relation_catalog();
-  const pgx::ResultSet& idx = cat.indexes;
   const pgx::ResultSet& cls = cat.classes;
   const RelationSelection& selection = ctx.relation_selection();
   // pg_stat_user_indexes' rows: the indexes of the catalog's plain tables
@@ -69,9 +69,9 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   };
   std::vector<Row> rows;
   std::vector<uint32_t> positions;  // in index_facts
-  rows.reserve(idx.rows());
-  positions.reserve(idx.rows());
-  for (size_t r = 0; r < idx.rows(); r++) {
+  rows.reserve(cat.index_facts.size());
+  positions.reserve(cat.index_facts.size());
+  for (size_t r = 0; r < cat.index_facts.size(); r++) {
     const auto table = cat.row(cat.index_facts[r].indrel);
     if (!table || !cat.is_table(*table)) continue;
     const char kind = cat.facts[*table].kind;
@@ -102,7 +102,9 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   double invalid = 0, unused = 0;
   for (size_t k = 0; k < rows.size(); k++) {
     const Row& row = rows[k];
-    const auto valid = idx.number(row.index_row, cat.valid_c);
+    const RelationCatalog::IndexFacts& ix = cat.index_facts[row.index_row];
+    const std::optional<double> valid =
+        ix.valid_known ? std::optional<double>(ix.valid ? 1 : 0) : std::nullopt;
     if (selection.keeps(cat.oid(row.table))) {
       const metrics::LabelSet labels{{"datname", ctx.database},
                                      {"schemaname", cls.text(row.table, cat.schema_c)},
@@ -116,7 +118,8 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
       invalid++;
       continue;
     }
-    const auto droppable = idx.number(row.index_row, cat.droppable_c);
+    const std::optional<double> droppable =
+        ix.droppable_known ? std::optional<double>(ix.droppable ? 1 : 0) : std::nullopt;
     if (valid && droppable && st[k].numscans == 0 && *droppable != 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.

@@ -41,37 +41,50 @@ const char* const kRelationIndexSql =
     "  NOT (indisprimary OR indisunique OR indisexclusion) AS droppable "
     "FROM pg_index";
 
-RelationCatalog::RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i)
-    : classes(std::move(c)),
-      indexes(i),
-      oid_c(classes.require("oid")),
-      kind_c(classes.require("relkind")),
-      toast_rel_c(classes.require("reltoastrelid")),
-      schema_c(classes.require("schemaname")),
-      rel_c(classes.require("relname")),
-      toast_c(classes.require("toast")),
-      dboid_c(classes.require("dboid")),
-      node_c(classes.require("relfilenode")),
-      path_c(classes.require("path")),
-      tuples_c(classes.require("reltuples")),
-      options_c(classes.require("reloptions")),
-      parent_c(classes.column("parent")),
-      indrel_c(indexes.require("indrelid")),
-      indexrel_c(indexes.require("indexrelid")),
-      valid_c(indexes.require("valid")),
-      droppable_c(indexes.require("droppable")) {
+RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& indexes) {
+  const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"), toast_rel_c = c.require("reltoastrelid"),
+               schema_in = c.require("schemaname"), rel_in = c.require("relname"), toast_c = c.require("toast"),
+               dboid_c = c.require("dboid"), node_c = c.require("relfilenode"), path_in = c.require("path"),
+               tuples_in = c.require("reltuples"), options_in = c.require("reloptions");
+  const int parent_c = c.column("parent");
+  const size_t indrel_c = indexes.require("indrelid"), indexrel_c = indexes.require("indexrelid"),
+               valid_c = indexes.require("valid"), droppable_c = indexes.require("droppable");
   auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
-  facts.resize(classes.rows());
-  row_of.reserve(classes.rows());
-  for (size_t r = 0; r < classes.rows(); r++) {
+  facts.resize(c.rows());
+  row_of.reserve(c.rows());
+  classes.reset(5);
+  for (size_t k : {schema_c, rel_c, path_c, tuples_c, options_c}) {
+    static const char* const names[] = {"schemaname", "relname", "path", "reltuples", "reloptions"};
+    classes.set_column_name(k, names[k]);
+  }
+  classes.reserve(c.rows(), 0);
+  std::string cell;
+  auto copy = [&](size_t r, size_t from, size_t to, bool wanted) {
+    if (!wanted || c.is_null(r, from)) {
+      classes.set_cell(to, nullptr);
+    } else {
+      cell.assign(c.text(r, from));
+      classes.set_cell(to, cell.c_str());
+    }
+  };
+  for (size_t r = 0; r < c.rows(); r++) {
     Facts& f = facts[r];
-    f.oid = u32(classes.number(r, oid_c));
-    f.toast_oid = u32(classes.number(r, toast_rel_c));
-    if (parent_c >= 0) f.parent = u32(classes.number(r, static_cast<size_t>(parent_c)));
-    const std::string_view kind = classes.text(r, kind_c);
+    f.oid = u32(c.number(r, oid_c));
+    f.toast_oid = u32(c.number(r, toast_rel_c));
+    f.relfilenode = u32(c.number(r, node_c));
+    if (parent_c >= 0) f.parent = u32(c.number(r, static_cast<size_t>(parent_c)));
+    const std::string_view kind = c.text(r, kind_c);
     f.kind = kind.size() == 1 ? kind[0] : '?';
-    f.toast = classes.number(r, toast_c).value_or(0) != 0;
+    f.toast = c.number(r, toast_c).value_or(0) != 0;
     row_of.emplace(f.oid, r);
+    if (dboid.empty()) dboid.assign(c.text(r, dboid_c));
+    const bool table = !f.toast && f.kind != 'i' && f.kind != 'I';
+    classes.add_row();
+    copy(r, schema_in, schema_c, table);
+    copy(r, rel_in, rel_c, !f.toast);
+    copy(r, path_in, path_c, true);
+    copy(r, tuples_in, tuples_c, table);
+    copy(r, options_in, options_c, table);
   }
   index_facts.resize(indexes.rows());
   index_by_table.resize(indexes.rows());
@@ -145,6 +158,7 @@ const RelationCatalog& Context::relation_catalog() const {
     // reads leaves the first for the next collector to ask.
     if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
     catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), *catalog->indexes);
+    catalog->indexes.reset();  // parsed into index_facts
     catalog->reads++;
   }
   return *catalog->value;

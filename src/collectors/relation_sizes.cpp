@@ -41,8 +41,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   const RelationCatalog& cat = ctx.relation_catalog();
   const pgx::ResultSet& rs = cat.classes;
   const RelationSelection& selection = ctx.relation_selection();
-  const size_t schema_c = cat.schema_c, rel_c = cat.rel_c, dboid_c = cat.dboid_c, node_c = cat.node_c,
-               path_c = cat.path_c;
+  const size_t schema_c = cat.schema_c, rel_c = cat.rel_c, path_c = cat.path_c;
   const std::string& datname = ctx.database;
 
   // The tables' rows, sorted by (schema, table) like the per-table sums
@@ -74,7 +73,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     } else if (kind == 'p' || kind == 'I') {
       return 0.0;  // partitioned: no storage
     } else {
-      path.assign("base/").append(rs.text(r, dboid_c)).append("/").append(rs.text(r, node_c));
+      path.assign("base/").append(cat.dboid).append("/").append(std::to_string(cat.facts[r].relfilenode));
     }
     auto bytes = files.bytes(path);
     if (!bytes) return std::nullopt;
