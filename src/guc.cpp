@@ -239,7 +239,8 @@ void define_all() {
                           &cache_ttl_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                           nullptr);
   DefineCustomIntVariable(
-      "pg_exporter.size_ttl", "Relation and database sizes are read again once they are this old (0: every scrape).",
+      "pg_exporter.size_ttl",
+      "Relation and database sizes are read again once they are this old (0: every scrape).",
       "Sizes come from stat() of every file of a database; counters and catalog facts stay exact per scrape.",
       &size_ttl_ms, 60000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("pg_exporter.max_clients", "Maximum concurrent HTTP connections.",

@@ -48,7 +48,8 @@ struct Context {
   // The counters of the catalog's indexes at these positions of
   // index_facts: what a collector of this scrape read already, the others
   // looked up now (throws like relation_stats()).
-  std::shared_ptr<std::vector<IndexCounters>> index_counters_seen = std::make_shared<std::vector<IndexCounters>>();
+  std::shared_ptr<std::vector<IndexCounters>> index_counters_seen =
+      std::make_shared<std::vector<IndexCounters>>();
   std::vector<IndexCounters> index_counters(const std::vector<uint32_t>& positions) const;
   // Keeps what a collector read of the index at `position` for the others.
   void remember_index_counters(uint32_t position, const pgx::RelationStats& s) const;

@@ -42,9 +42,10 @@ const char* const kRelationIndexSql =
     "FROM pg_index";
 
 RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& indexes) {
-  const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"), toast_rel_c = c.require("reltoastrelid"),
-               schema_in = c.require("schemaname"), rel_in = c.require("relname"), toast_c = c.require("toast"),
-               dboid_c = c.require("dboid"), node_c = c.require("relfilenode"), path_in = c.require("path"),
+  const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"),
+               toast_rel_c = c.require("reltoastrelid"), schema_in = c.require("schemaname"),
+               rel_in = c.require("relname"), toast_c = c.require("toast"), dboid_c = c.require("dboid"),
+               node_c = c.require("relfilenode"), path_in = c.require("path"),
                tuples_in = c.require("reltuples"), options_in = c.require("reloptions");
   const int parent_c = c.column("parent");
   const size_t indrel_c = indexes.require("indrelid"), indexrel_c = indexes.require("indexrelid"),
@@ -106,8 +107,10 @@ RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& 
 std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t rel) const {
   const uint32_t* first = index_by_table.data();
   const uint32_t* last = first + index_by_table.size();
-  auto lo = std::lower_bound(first, last, rel, [this](uint32_t pos, uint32_t r) { return index_facts[pos].indrel < r; });
-  auto hi = std::upper_bound(lo, last, rel, [this](uint32_t r, uint32_t pos) { return r < index_facts[pos].indrel; });
+  auto lo = std::lower_bound(first, last, rel,
+                             [this](uint32_t pos, uint32_t r) { return index_facts[pos].indrel < r; });
+  auto hi = std::upper_bound(lo, last, rel,
+                             [this](uint32_t r, uint32_t pos) { return r < index_facts[pos].indrel; });
   return {lo, hi};
 }
 

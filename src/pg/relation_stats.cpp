@@ -44,17 +44,15 @@ double unix_seconds(TimestampTz t) {
 #if PG_VERSION_NUM >= 150000
 #define PGX_FETCH_TABENTRY(oid) pgstat_fetch_stat_tabentry_ext(false, (oid))
 #define PGX_FREE_FETCHED_ENTRY(e) pfree(e)
-#define PGX_FETCH_UNCACHED_BEGIN                               \
-  const int saved_consistency = pgstat_fetch_consistency;     \
-  pgstat_fetch_consistency = PGSTAT_FETCH_CONSISTENCY_NONE;    \
-  PG_TRY();                                                    \
+#define PGX_FETCH_UNCACHED_BEGIN                            \
+  const int saved_consistency = pgstat_fetch_consistency;   \
+  pgstat_fetch_consistency = PGSTAT_FETCH_CONSISTENCY_NONE; \
+  PG_TRY();                                                 \
   {
-#define PGX_FETCH_UNCACHED_END                        \
-  }                                                   \
-  PG_FINALLY();                                       \
-  {                                                   \
-    pgstat_fetch_consistency = saved_consistency;     \
-  }                                                   \
+#define PGX_FETCH_UNCACHED_END                      \
+  }                                                 \
+  PG_FINALLY();                                     \
+  { pgstat_fetch_consistency = saved_consistency; } \
   PG_END_TRY();
 #else
 #define PGX_FETCH_TABENTRY(oid) pgstat_fetch_stat_tabentry(oid)

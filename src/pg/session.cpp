@@ -126,15 +126,16 @@ ResultSet query(const char* sql) {
       guard([&] { fetch_rows(&fetch); });
       if (first) {
         auto last = last_sizes().find(sql);
-        spi::start_result_set(raw, rs, last == last_sizes().end() ? 0 : last->second.first + last->second.first / 8,
+        spi::start_result_set(raw, rs,
+                              last == last_sizes().end() ? 0 : last->second.first + last->second.first / 8,
                               last == last_sizes().end() ? 0 : last->second.second + last->second.second / 8);
       }
       spi::append_rows(raw, rs);
       bytes += raw.bytes;
       if (bytes > spi::kMaxResultBytes)
-        throw PgError("pg_exporter: query result exceeds " + std::to_string(spi::kMaxResultBytes >> 20) +
-                          " MB of text",
-                      "54000");
+        throw PgError(
+            "pg_exporter: query result exceeds " + std::to_string(spi::kMaxResultBytes >> 20) + " MB of text",
+            "54000");
       if (raw.nrows < static_cast<uint64_t>(kFetchRows)) break;
     }
   } catch (...) {
@@ -143,7 +144,8 @@ ResultSet query(const char* sql) {
     throw;
   }
   guard([&] { close_cursor(args.portal); });
-  if (last_sizes().size() < kMaxCachedPlans || last_sizes().count(sql)) last_sizes()[sql] = {rs.rows(), bytes};
+  if (last_sizes().size() < kMaxCachedPlans || last_sizes().count(sql))
+    last_sizes()[sql] = {rs.rows(), bytes};
   return rs;
 }
 

@@ -88,9 +88,9 @@ Exporter::Exporter()
 
 void Exporter::check_access_settings() {
   std::string listen;
-  for (const pgx::RefusedSetting& r :
-       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
-                              "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
+  for (const pgx::RefusedSetting& r : pgx::refused_settings(
+           {"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
+            "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
     if (listen.empty())
       listen = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
   }
