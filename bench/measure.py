@@ -251,6 +251,57 @@ def cmd_scrape(a):
     print(json.dumps(res))
 
 
+def cmd_alternate(a):
+    """Rounds of one scrape of each target in turn (pg_exporter, pg_exporter
+    with gzip, postgres_exporter + queries.yaml): both exporters measured
+    under the same load, so their ratio holds on a busy machine. The worker's
+    private RSS (RssAnon) is sampled throughout, its VmHWM reset first."""
+    targets = []
+    for t in a.target:
+        name, _, rest = t.partition("=")
+        url, _, header = rest.partition("|")
+        targets.append((name, url, header))
+    reset_hwm(a.pid)
+    sampler = Sampler(a.pid, a.sample_interval)
+    sampler.start()
+    times = {n: [] for n, _, _ in targets}
+    failures = {n: 0 for n, _, _ in targets}
+    sizes = {}
+    load0 = os.getloadavg()
+    rounds = 0
+    for r in range(a.rounds):
+        if a.deadline and time.time() > a.deadline:
+            break
+        order = targets if r % 2 == 0 else list(reversed(targets))
+        for name, url, header in order:
+            # A pause before each scrape, as between Prometheus's: the
+            # previous exporter's after-work (Go's garbage collector, the
+            # worker's cleanup) does not land in the next one's time.
+            time.sleep(a.gap)
+            cmd = ["curl", "-s", "-o", os.devnull, "--max-time", "%g" % a.max_time, "-w",
+                   "%{time_total} %{http_code} %{size_download}", url]
+            if header:
+                cmd[1:1] = ["-H", header]
+            out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 universal_newlines=True).stdout.split()
+            if len(out) != 3 or out[1] != "200":
+                failures[name] += 1
+                continue
+            times[name].append(float(out[0]))
+            sizes[name] = int(float(out[2]))
+        rounds += 1
+    sampler.stop.set()
+    sampler.join()
+    st = proc_status(a.pid) or {}
+    res = {"rounds": rounds, "loadavg_before": load0, "loadavg_after": os.getloadavg(),
+           "anon_peak_sampled": sampler.max_anon, "hwm": st.get("VmHWM"), "targets": {}}
+    for name, _, _ in targets:
+        res["targets"][name] = {"median": median(times[name]), "p95": p95(times[name]), "min":
+                                min(times[name]) if times[name] else None, "times": times[name],
+                                "failures": failures[name], "bytes": sizes.get(name)}
+    print(json.dumps(res))
+
+
 def cmd_concurrent(a):
     """Rounds of `clients` simultaneous scrapes, a round every `interval`
     seconds (like several Prometheus servers on the same schedule)."""
@@ -423,6 +474,16 @@ def cmd_report(a):
           meta.get("mem_gib", "?"), meta.get("pg_version", "?"), meta.get("pe_version", "?"),
           meta.get("connections", 0), meta.get("scrapes", "?")))
     w("")
+    if meta.get("schema") == "realistic":
+        w("Realistic schema (bench/realistic.sql): each table has int, text and jsonb columns (a TOAST table "
+          "and its index), a primary key and two more indexes, 3 rows; in every 80 tables the last 8 are the "
+          "partitions of one partitioned parent (a tenth of the tables are partitions; the parents are "
+          "extra). pg_stat_statements warmed with %s distinct statements; autovacuum on (naptime 10 s) and "
+          "%s writes per second (bench_write on Zipf-picked tables, pgbench -R) during the measurements, so "
+          "autovacuum and autoanalyze change pg_class while the exporters are scraped." % (
+              meta.get("warm", "?"), meta.get("write_rate", "?")))
+    else:
+        w("Simple schema (-S).")
     w("Each table has a primary key and 3 rows; a third of the tables were read by a sequential scan. "
       "pg_exporter runs its default collectors (incl. tables, indexes, relation_sizes, statements). "
       "postgres_exporter runs once with its default metrics and once with `--extend.query-path` = "
@@ -506,12 +567,42 @@ def cmd_report(a):
               "passes): **%s ms**. pg_exporter's median scrape, which has those numbers and more (indexes, "
               "sizes, every default collector), is **%s** that." % (
                   fv.get("passes", 0), fmt_ms(fv["median"]), ratio(pge.get("median"), fv["median"])))
+        alt = s.get("alternate") or {}
+        at = alt.get("targets") or {}
+        if at:
+            w("")
+            w("Side by side, alternating (%d rounds: one scrape of each per round, the order reversed every "
+              "other round, 1 s apart, bodies discarded; load average %s before, %s after):" % (
+                  alt.get("rounds", 0), "/".join("%.2f" % x for x in alt.get("loadavg_before", [])),
+                  "/".join("%.2f" % x for x in alt.get("loadavg_after", []))))
+            w("")
+            w("| | median (ms) | p95 (ms) | min (ms) | bytes | failed | postgres_exporter / this |")
+            w("|---|---:|---:|---:|---:|---:|---:|")
+            peq_m = (at.get("pe_queries") or {}).get("median")
+            for name, label in (("pge", "pg_exporter"), ("pge_gzip", "pg_exporter, gzip"),
+                                ("pe_queries", "postgres_exporter + queries.yaml")):
+                t = at.get(name)
+                if not t:
+                    continue
+                w("| %s | %s | %s | %s | %s | %d | %s |" % (
+                    label, fmt_ms(t.get("median")), fmt_ms(t.get("p95")), fmt_ms(t.get("min")),
+                    fmt_int(t.get("bytes")), t.get("failures", 0),
+                    ratio(peq_m, t.get("median")) if name != "pe_queries" else ""))
+            w("")
+            w("- gzip / identity (pg_exporter medians): %s; peak private RSS of the worker over these rounds "
+              "(RssAnon, sampled every 20 ms): **%s MiB** (VmHWM %s MiB)." % (
+                  ratio((at.get("pge_gzip") or {}).get("median"), (at.get("pge") or {}).get("median")),
+                  fmt_mib(alt.get("anon_peak_sampled")), fmt_mib(alt.get("hwm"))))
         cd = pge.get("collector_durations") or {}
         if cd:
-            top = sorted(cd.items(), key=lambda kv: -kv[1])[:6]
-            w("- pg_exporter collectors by duration (median pg_exporter_collector_duration_seconds): " +
-              ", ".join("%s %s ms" % (k, fmt_ms(v)) for k, v in top) +
-              "; all collectors %s ms." % fmt_ms(sum(cd.values())))
+            w("")
+            w("| collector | median duration (ms) |")
+            w("|---|---:|")
+            for k, v in sorted(cd.items(), key=lambda kv: -kv[1]):
+                if v >= 0.0001:
+                    w("| %s | %s |" % (k, fmt_ms(v)))
+            w("| all collectors | %s |" % fmt_ms(sum(cd.values())))
+            w("")
         if s.get("idle_rss"):
             w("- pg_exporter worker RSS before its first scrape (idle): %s MiB (private %s)." % (
                 fmt_mib(s["idle_rss"]), fmt_mib(s.get("idle_anon"))))
@@ -609,6 +700,14 @@ def main():
     c.add_argument("--psql", required=True, help="psql command line (connection options)")
     k = sub.add_parser("capture")
     k.add_argument("--notices", required=True)
+    al = sub.add_parser("alternate")
+    al.add_argument("--target", action="append", required=True, help="name=url[|header]")
+    al.add_argument("--pid", type=int, required=True, help="pg_exporter's worker")
+    al.add_argument("--rounds", type=int, default=15)
+    al.add_argument("--max-time", type=float, default=60)
+    al.add_argument("--deadline", type=float, default=0)
+    al.add_argument("--sample-interval", type=float, default=0.02)
+    al.add_argument("--gap", type=float, default=1.0, help="seconds of pause before each scrape")
     r = sub.add_parser("replay")
     r.add_argument("--captured", required=True)
     r.add_argument("--psql", required=True, help="psql command line (connection options)")
@@ -624,7 +723,7 @@ def main():
     o.add_argument("--out")
     a = p.parse_args()
     fn = {"scrape": cmd_scrape, "concurrent": cmd_concurrent, "capture": cmd_capture,
-          "replay": cmd_replay, "memctx": cmd_memctx, "report": cmd_report}.get(a.cmd)
+          "replay": cmd_replay, "alternate": cmd_alternate, "memctx": cmd_memctx, "report": cmd_report}.get(a.cmd)
     if not fn:
         p.print_help()
         return 2

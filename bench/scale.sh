@@ -27,6 +27,13 @@
 #   -b SECONDS   time budget of the concurrency and of the leak step, each, per table count (default 120)
 #   -m SECONDS   curl --max-time per scrape (default 60)
 #   -P           skip postgres_exporter
+#   -S           the simple schema: (id int PRIMARY KEY, v int), 3 rows, no
+#                TOAST, no partitions, no statements, no writes (the default is
+#                the realistic schema of bench/realistic.sql)
+#   -w RATE      realistic mode: writes per second during the measurements (default 10)
+#   -q Q         realistic mode: distinct statements run to warm pg_stat_statements (default 3000)
+#   -a A         rounds of the side-by-side step (pg_exporter, pg_exporter gzip,
+#                postgres_exporter + queries.yaml, alternating; default 15; 0 skips)
 # Environment: PG_CONFIG (default: pg_config on PATH) selects the PostgreSQL
 # installation (pg_exporter must be installed in it); BENCH_PORT_BASE (default
 # 56100) is where the search for free loopback ports starts.
@@ -37,8 +44,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # saved: untimed scrapes per exporter and mode saved to a file (samples,
 # bytes, self-metrics); the timed ones discard the body.
 saved=3 scrapes=20 conns=0 leak=200 rounds=10 out="" limit=1800 max_time=60 skip_pe=0 budget=120
+simple=0 write_rate=10 warm=3000 alt_rounds=15
 orig_args=("$@")
-while getopts "n:c:l:r:o:t:m:b:Ph" opt; do
+while getopts "n:c:l:r:o:t:m:b:PSw:q:a:h" opt; do
   case $opt in
     n) scrapes=$OPTARG ;;
     c) conns=$OPTARG ;;
@@ -49,12 +57,16 @@ while getopts "n:c:l:r:o:t:m:b:Ph" opt; do
     m) max_time=$OPTARG ;;
     b) budget=$OPTARG ;;
     P) skip_pe=1 ;;
+    S) simple=1 ;;
+    w) write_rate=$OPTARG ;;
+    q) warm=$OPTARG ;;
+    a) alt_rounds=$OPTARG ;;
     *) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- 1000
-for n in "$@" "$scrapes" "$conns" "$leak" "$rounds" "$limit" "$budget" "$max_time"; do
+for n in "$@" "$scrapes" "$conns" "$leak" "$rounds" "$limit" "$budget" "$max_time" "$write_rate" "$warm" "$alt_rounds"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "not a number: $n" >&2; exit 2; }
 done
 [ "$scrapes" -ge 1 ] || { echo "-n must be at least 1" >&2; exit 2; }
@@ -65,14 +77,15 @@ done
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || { echo "running as root needs a postgres user" >&2; exit 1; }
   mkdir -p "$(dirname "$out")"
-  tmpout=$(mktemp -d /tmp/pgx-scale-out.XXXXXX)
+  tmpout=$(mktemp -d "${TMPDIR:-/tmp}/pgx-scale-out.XXXXXX")
   # The checkout may not be readable by postgres: run a copy of the scripts.
-  cp "$here/scale.sh" "$here/measure.py" "$tmpout/"
+  cp "$here/scale.sh" "$here/measure.py" "$here/realistic.sql" "$tmpout/"
   chown -R postgres "$tmpout"
   rc=0
-  runuser -u postgres -- env PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo pg_config)}" \
+  runuser -u postgres -- env TMPDIR="${TMPDIR:-/tmp}" PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo pg_config)}" \
     BENCH_PORT_BASE="${BENCH_PORT_BASE:-56100}" PATH="$PATH" BENCH_COMMAND="bench/scale.sh ${orig_args[*]}" \
     bash "$tmpout/scale.sh" -n "$scrapes" -c "$conns" -l "$leak" -r "$rounds" -t "$limit" -m "$max_time" -b "$budget" \
+    -w "$write_rate" -q "$warm" -a "$alt_rounds" $([ "$simple" = 1 ] && echo -S) \
     $([ "$skip_pe" = 1 ] && echo -P) -o "$tmpout/report.md" "$@" || rc=$?
   [ -f "$tmpout/report.md" ] && cp "$tmpout/report.md" "$out" && echo "report written to $out"
   rm -rf "$tmpout"
@@ -111,7 +124,7 @@ fi
 # --- state, cleanup, deadline
 start=$(date +%s)
 deadline=$((start + limit))
-dir=$(mktemp -d /tmp/pgx-scale.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/pgx-scale.XXXXXX")
 results=$dir/results.jsonl
 pids=()
 cleanup() {
@@ -179,12 +192,23 @@ pg_exporter.statement_timeout = '60s'
 # 5,000 most active ones; measured separately below).
 pg_exporter.relations_limit = 0
 CONF
+if [ "$simple" = 0 ]; then
+  # Realistic mode: autovacuum as shipped but coming by every 10 s (the
+  # workload is light and the run short), DDL of 250 tables per transaction.
+  cat >>"$dir/data/postgresql.conf" <<CONF
+autovacuum = on
+autovacuum_naptime = '10s'
+max_locks_per_transaction = 256
+pg_stat_statements.max = 10000
+CONF
+fi
 "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
 postmaster=$(head -1 "$dir/data/postmaster.pid")
 psql=("$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$pgport" -U postgres -d postgres)
 sql() { timeout "$(remaining)" "${psql[@]}" -Atc "$1"; }
 sql "CREATE EXTENSION pg_exporter; CREATE EXTENSION pg_stat_statements;
      CREATE ROLE pgexp_bench LOGIN SUPERUSER;"
+[ "$simple" = 1 ] || timeout 60 "${psql[@]}" -f "$here/realistic.sql" >/dev/null
 for _ in $(seq 1 100); do curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$hport/metrics" && break; sleep 0.2; done
 worker=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_exporter'")
 [ -n "$worker" ] || { echo "pg_exporter's worker is not running" >&2; tail -20 "$dir/postgres.log" >&2; exit 1; }
@@ -204,6 +228,7 @@ mem = int(open("/proc/meminfo").readline().split()[1]) / 1024 / 1024
 json.dump({"kind": "meta", "date": "$(date -u '+%Y-%m-%d %H:%M UTC')", "kernel": "Linux " + platform.release(),
            "cpus": os.cpu_count(), "cpu_model": cpu, "mem_gib": round(mem), "pg_version": "$pg_version",
            "pe_version": "$pe_version", "connections": $conns, "scrapes": $scrapes, "saved": $saved,
+           "schema": "$([ "$simple" = 1 ] && echo simple || echo realistic)", "warm": $warm, "write_rate": $write_rate,
            "command": "${BENCH_COMMAND:-bench/scale.sh ${orig_args[*]}}"}, open(sys.argv[1], "a"))
 open(sys.argv[1], "a").write("\n")
 PY
@@ -260,11 +285,15 @@ fi
 
 # --- helpers
 created=0
-create_tables() {  # up to $1 tables, 1000 per transaction
+create_tables() {  # up to $1 tables, 1000 (realistic: 250) per transaction
   local target=$1 from
+  local step=1000; [ "$simple" = 1 ] || step=250
   while [ "$created" -lt "$target" ]; do
     from=$((created + 1))
-    local to=$((created + 1000)); [ "$to" -gt "$target" ] && to=$target
+    local to=$((created + step)); [ "$to" -gt "$target" ] && to=$target
+    if [ "$simple" = 0 ]; then
+      sql "SELECT bench_create($from, $to)" >/dev/null
+    else
     sql "DO \$\$
       DECLARE n int;
       BEGIN
@@ -276,12 +305,45 @@ create_tables() {  # up to $1 tables, 1000 per transaction
           END IF;
         END LOOP;
       END \$\$;" >/dev/null
+    fi
     created=$to
   done
   # The catalogs just grew a lot: vacuum/analyze them now rather than have
   # autovacuum do it during the measurements.
-  timeout "$(remaining)" "${psql[@]}" -c "VACUUM ANALYZE pg_class, pg_attribute, pg_index, pg_type, pg_depend, pg_constraint" \
+  timeout "$(remaining)" "${psql[@]}" -c "VACUUM ANALYZE pg_class, pg_attribute, pg_index, pg_type, pg_depend, pg_constraint, pg_inherits" \
     -c CHECKPOINT >/dev/null
+  if [ "$simple" = 0 ] && [ "$warm" -gt 0 ]; then
+    # A few thousand distinct statements for pg_stat_statements (two shapes
+    # per table over the first tables).
+    python3 - "$warm" "$created" >"$dir/warm.sql" <<'PY'
+import sys
+q, n = int(sys.argv[1]), int(sys.argv[2])
+for k in range(q):
+    i = k // 2 % n + 1
+    print("SELECT count(*) FROM public.t%d WHERE v = %d;" % (i, k) if k % 2 == 0 else
+          "SELECT note FROM public.t%d WHERE id = %d;" % (i, k))
+PY
+    timeout "$(remaining)" "${psql[@]}" -f "$dir/warm.sql" >/dev/null
+  fi
+}
+
+# The light write workload of the realistic mode: $write_rate calls of
+# bench_write per second on tables picked with a Zipf skew (a few hot tables
+# get autovacuumed and analyzed during the run), for at most the time left.
+writer_pid=
+writer_start() {
+  [ "$simple" = 0 ] && [ "$write_rate" -gt 0 ] || return 0
+  printf '\\set t random_zipfian(1, %d, 1.1)\nSELECT bench_write(:t);\n' "$created" >"$dir/write.sql"
+  "$bin/pgbench" -n -h "$dir" -p "$pgport" -U postgres -c 1 -j 1 -R "$write_rate" -T "$(remaining)" \
+    -f "$dir/write.sql" postgres >"$dir/writer.log" 2>&1 &
+  writer_pid=$!
+  pids+=($writer_pid)
+}
+writer_stop() {
+  [ -n "$writer_pid" ] || return 0
+  kill "$writer_pid" 2>/dev/null || true
+  wait "$writer_pid" 2>/dev/null || true
+  writer_pid=
 }
 
 scrape() {  # name url pid [extra measure.py args]
@@ -352,6 +414,7 @@ for n in "$@"; do
   create_tables "$n"
   setup_s=$(($(date +%s) - t0))
   log "$n tables ready in ${setup_s}s; $(remaining)s left"
+  writer_start
 
   log "pg_exporter: $scrapes scrapes"
   pge=$(scrape pge "http://127.0.0.1:$hport/metrics" "$worker" --pg-exporter --reset-hwm \
@@ -387,6 +450,26 @@ for n in "$@"; do
   floor_views=$(python3 "$here/measure.py" replay --captured "$dir/cap-views.json" --passes "$passes" \
     --psql "${psql[*]}" --timeout "$(remaining)" --tmp "$dir")
 
+  # Side by side: pg_exporter (identity and gzip) and postgres_exporter with
+  # queries.yaml, one scrape of each per round, under the same load.
+  alt=null
+  if [ "$skip_pe" = 0 ] && [ "$alt_rounds" -gt 0 ]; then
+    log "side by side: $alt_rounds alternating rounds"
+    DATA_SOURCE_NAME="host=$dir port=$pgport user=pgexp_bench dbname=postgres sslmode=disable application_name=postgres_exporter" \
+      "$pe" --web.listen-address="127.0.0.1:$peport" --log.level=warn --extend.query-path="$dir/queries.yaml" \
+      >"$dir/pe-alt.log" 2>&1 &
+    alt_pe=$!
+    pids+=($alt_pe)
+    for _ in $(seq 1 100); do curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$peport/" && break; sleep 0.1; done
+    curl -s --max-time "$max_time" -o /dev/null "http://127.0.0.1:$peport/metrics" || true
+    alt=$(python3 "$here/measure.py" alternate --pid "$worker" --rounds "$alt_rounds" --max-time "$max_time" \
+      --deadline "$soft_deadline" --target "pge=http://127.0.0.1:$hport/metrics" \
+      --target "pge_gzip=http://127.0.0.1:$hport/metrics|Accept-Encoding: gzip" \
+      --target "pe_queries=http://127.0.0.1:$peport/metrics")
+    kill "$alt_pe" 2>/dev/null || true
+    wait "$alt_pe" 2>/dev/null || true
+  fi
+
   ped=null peq=null
   if [ "$skip_pe" = 0 ]; then
     log "postgres_exporter, default metrics: $scrapes scrapes"
@@ -418,8 +501,9 @@ for n in "$@"; do
     lk="${lk%\}}, \"trace_every\": $(( (leak + 9) / 10 ))}"
   fi
 
-  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "pge_defaults": %s, "memctx": %s, "floor_all": %s, "floor_tables": %s, "floor_views": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s}\n' \
-    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$pgd" "$memctx" "$floor_all" "$floor_tables" "$floor_views" "$ped" "$peq" "$conc" "$lk" >>"$results"
+  printf '{"kind": "size", "tables": %d, "setup_seconds": %d, "idle_rss": %s, "idle_anon": %s, "pge": %s, "pge_defaults": %s, "memctx": %s, "floor_all": %s, "floor_tables": %s, "floor_views": %s, "pe_default": %s, "pe_queries": %s, "concurrent": %s, "leak": %s, "alternate": %s}\n' \
+    "$n" "$setup_s" "$idle_rss" "$idle_anon" "$pge" "$pgd" "$memctx" "$floor_all" "$floor_tables" "$floor_views" "$ped" "$peq" "$conc" "$lk" "$alt" >>"$results"
+  writer_stop
   python3 "$here/measure.py" report --results "$results" --out "$out" >/dev/null
   log "$n tables done; $(remaining)s left"
 done

@@ -9,6 +9,7 @@ SELECT value FROM regress.samples(ARRAY['server']) WHERE metric = 'pg_replicatio
 SELECT * FROM regress.family_diff(ARRAY['database'], $$
   pg_database_connection_limit gauge
   pg_database_size_bytes gauge
+  pg_exporter_database_size_age_seconds gauge
   pg_stat_database_blk_read_time counter
   pg_stat_database_blk_write_time counter
   pg_stat_database_blks_hit counter

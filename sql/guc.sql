@@ -7,6 +7,7 @@ SHOW pg_exporter.statement_timeout;
 SHOW pg_exporter.lock_timeout;
 SHOW pg_exporter.scrape_timeout;
 SHOW pg_exporter.cache_ttl;
+SHOW pg_exporter.size_ttl;
 SHOW pg_exporter.max_clients;
 SHOW pg_exporter.client_timeout;
 
@@ -23,6 +24,7 @@ ALTER SYSTEM SET pg_exporter.collectors = 'database, no_such_thing';
 ALTER SYSTEM SET pg_exporter.statement_timeout = 0;
 ALTER SYSTEM SET pg_exporter.max_clients = 0;
 ALTER SYSTEM SET pg_exporter.cache_ttl = '-1s';
+ALTER SYSTEM SET pg_exporter.size_ttl = '2h';
 ALTER SYSTEM SET pg_exporter.unknown_setting = 1;
 
 -- Valid values are accepted (and then reset).

@@ -182,13 +182,18 @@ FROM v FULL JOIN m USING (indexrelname, metric);
 SELECT count(*) AS blks_hit_on_scanned_pkey FROM regress.rel_samples(ARRAY['indexes'])
 WHERE metric = 'pg_statio_user_indexes_idx_blks_hit_total' AND indexrelname = 'scanned_pkey' AND value >= 1;
 
--- Sizes equal PostgreSQL's own functions.
-SELECT s.relname, s.value = pg_table_size(('regress_tables.' || s.relname)::regclass) AS table_size_ok,
-       i.value = pg_indexes_size(('regress_tables.' || s.relname)::regclass) AS index_size_ok,
+-- Sizes equal PostgreSQL's own functions; a partitioned table's are its
+-- partitions' added up (pg_table_size() of the parent itself is 0).
+SELECT s.relname,
+       s.value = coalesce((SELECT sum(pg_table_size(t.relid)) FROM pg_partition_tree(r.oid) t WHERE t.isleaf),
+                          pg_table_size(r.oid)) AS table_size_ok,
+       i.value = coalesce((SELECT sum(pg_indexes_size(t.relid)) FROM pg_partition_tree(r.oid) t WHERE t.isleaf),
+                          pg_indexes_size(r.oid)) AS index_size_ok,
        s.value > 0 AS nonzero
 FROM regress.rel_samples(ARRAY['relation_sizes']) s
 JOIN regress.rel_samples(ARRAY['relation_sizes']) i
   ON i.relname = s.relname AND i.metric = 'pg_stat_user_tables_index_size_bytes'
+CROSS JOIN LATERAL (SELECT ('regress_tables.' || s.relname)::regclass AS oid) r
 WHERE s.metric = 'pg_stat_user_tables_table_size_bytes'
 ORDER BY 1;
 -- The worker's own database size is summed from its folder listing (shared

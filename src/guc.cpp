@@ -29,6 +29,7 @@ int statement_timeout_ms = 5000;
 int lock_timeout_ms = 1000;
 int scrape_timeout_ms = 10000;
 int cache_ttl_ms = 1000;
+int size_ttl_ms = 60000;
 int max_clients = 16;
 int client_timeout_ms = 10000;
 int statements_limit = 100;
@@ -238,6 +239,11 @@ void define_all() {
                           "Several Prometheus servers scraping at once then cost the database one scrape.",
                           &cache_ttl_ms, 1000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr,
                           nullptr);
+  DefineCustomIntVariable(
+      "pg_exporter.size_ttl",
+      "Relation and database sizes are read again once they are this old (0: every scrape).",
+      "Sizes come from stat() of every file of a database; counters and catalog facts stay exact per scrape.",
+      &size_ttl_ms, 60000, 0, 3600000, PGC_SIGHUP, GUC_UNIT_MS, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("pg_exporter.max_clients", "Maximum concurrent HTTP connections.",
                           "At most a third of the server's file descriptor budget (max_files_per_process); "
                           "beyond this many, idle and stalled connections are closed for new ones, or a new "

@@ -14,6 +14,7 @@ extern int statement_timeout_ms;
 extern int lock_timeout_ms;
 extern int scrape_timeout_ms;
 extern int cache_ttl_ms;
+extern int size_ttl_ms;  // 0: sizes read on every scrape
 extern int max_clients;
 extern int client_timeout_ms;
 extern int statements_limit;

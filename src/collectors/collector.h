@@ -34,6 +34,9 @@ struct Context {
   // Data directory folders listed with their sizes once per scrape, shared by
   // the collectors that sum file sizes (relation_sizes, database).
   std::shared_ptr<datadir::DirectorySizes> files = std::make_shared<datadir::DirectorySizes>();
+  // When the scrape began: what was read before it is as old as the
+  // difference (kept sizes), what was read by it counts as 0 seconds old.
+  datadir::DirectorySizes::Clock::time_point started = datadir::DirectorySizes::Clock::now();
   std::shared_ptr<RelationSelectionCache> selection = std::make_shared<RelationSelectionCache>();
   // The tables the relations_* settings keep, by one query run the first
   // time a collector of the scrape asks (throws like query()).
@@ -42,6 +45,14 @@ struct Context {
   // pg_class and pg_index as the per-table collectors need them, read the
   // first time one of the scrape asks (throws like query()).
   const RelationCatalog& relation_catalog() const;
+  // The counters of the catalog's indexes at these positions of
+  // index_facts: what a collector of this scrape read already, the others
+  // looked up now (throws like relation_stats()).
+  std::shared_ptr<std::vector<IndexCounters>> index_counters_seen =
+      std::make_shared<std::vector<IndexCounters>>();
+  std::vector<IndexCounters> index_counters(const std::vector<uint32_t>& positions) const;
+  // Keeps what a collector read of the index at `position` for the others.
+  void remember_index_counters(uint32_t position, const pgx::RelationStats& s) const;
   std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
   // pg_stat_activity and the database names, read the first time a
   // collector of the scrape asks (throws like query()).

@@ -4,6 +4,7 @@
 // the times stay in milliseconds as it exports them. The PG14+ session columns
 // and 18's parallel worker counts are new families in the same style
 // (seconds, _total).
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -88,26 +89,64 @@ void collect_database(const Context& ctx, metrics::Sink& out) {
   //
   // The worker's own database is summed from its folder's listing, which
   // relation_sizes reads in the same scrape anyway: at 20,000 tables that is
-  // 40,000 stat() calls saved. Only when no other tablespace exists (its
-  // objects could be elsewhere); pg_database_size() otherwise.
-  pgx::ResultSet rs = ctx.query(
+  // 100,000 stat() calls saved. Only when no other tablespace exists (its
+  // objects could be elsewhere); pg_database_size() otherwise. The worker
+  // keeps both for pg_exporter.size_ttl (kept_reads.h): a database's size
+  // is read again once it is that old.
+  using Clock = datadir::DirectorySizes::Clock;
+  const Clock::time_point now = ctx.started;
+  std::string kept_oids;
+  if (ctx.kept) {
+    for (const auto& [oid, size] : ctx.kept->database_sizes) {
+      kept_oids += (kept_oids.empty() ? "" : ",") + std::to_string(oid);
+    }
+  }
+  const std::string size_sql =
       "SELECT d.datname, d.oid::text AS dboid, d.datconnlimit AS connection_limit,"
       "  CASE WHEN d.datname = current_database()"
+      "    AND NOT EXISTS (SELECT 1 FROM pg_tablespace WHERE oid NOT IN (1663, 1664)) THEN 'files'"
+      "    WHEN d.oid = ANY ('{" +
+      kept_oids +
+      "}'::oid[]) THEN 'kept' ELSE 'read' END AS source,"
+      "  CASE WHEN d.datname = current_database()"
       "    AND NOT EXISTS (SELECT 1 FROM pg_tablespace WHERE oid NOT IN (1663, 1664))"
-      "  THEN NULL ELSE pg_database_size(d.oid) END AS size_bytes "
-      "FROM pg_database d WHERE d.datallowconn");
-  const size_t name_c = rs.require("datname"), oid_c = rs.require("dboid"), size_c = rs.require("size_bytes");
+      "    OR d.oid = ANY ('{" +
+      kept_oids +
+      "}'::oid[]) THEN NULL ELSE pg_database_size(d.oid) END AS size_bytes "
+      "FROM pg_database d WHERE d.datallowconn";
+  pgx::ResultSet rs = ctx.query(size_sql.c_str());
+  const size_t name_c = rs.require("datname"), oid_c = rs.require("dboid"), size_c = rs.require("size_bytes"),
+               source_c = rs.require("source");
   metrics::Family size = out.gauge("pg_database_size_bytes", "Disk space used by the database, in bytes.");
+  metrics::Family age = out.gauge(
+      "pg_exporter_database_size_age_seconds",
+      "Age of pg_database_size_bytes: seconds since the worker read it (pg_exporter.size_ttl; 0 when read "
+      "by this scrape).");
   for (size_t r = 0; r < rs.rows(); r++) {
     const metrics::LabelSet labels{{"datname", rs.text(r, name_c)}};
+    const auto oid = static_cast<uint32_t>(rs.number(r, oid_c).value_or(0));
+    const std::string_view source = rs.text(r, source_c);
     std::optional<double> bytes = rs.number(r, size_c);
-    if (rs.is_null(r, size_c)) {
-      auto total = ctx.files->total_bytes("base/" + std::string(rs.text(r, oid_c)));
+    double read_at_age = 0;
+    if (source == "files") {
+      const std::string dir = "base/" + std::string(rs.text(r, oid_c));
+      auto total = ctx.files->total_bytes(dir);
       if (!total)
         throw std::runtime_error("cannot read the folder of database " + std::string(rs.text(r, name_c)));
       bytes = static_cast<double>(*total);
+      read_at_age = ctx.files->oldest_age_seconds(now);
+    } else if (source == "kept" && ctx.kept) {
+      auto it = ctx.kept->database_sizes.find(oid);
+      if (it == ctx.kept->database_sizes.end()) continue;  // cannot happen: listed from this map
+      bytes = it->second.bytes;
+      read_at_age = std::chrono::duration<double>(now - it->second.taken).count();
+    } else if (bytes && ctx.kept && ctx.kept->size_ttl.count() > 0) {
+      ctx.kept->database_sizes[oid] = {*bytes, Clock::now()};
     }
-    if (bytes) size.add(labels, *bytes);
+    if (bytes) {
+      size.add(labels, *bytes);
+      age.add(labels, read_at_age);
+    }
   }
   emit_rows(rs, out, {"datname"},
             {{"connection_limit", "pg_database_connection_limit", G,

@@ -22,6 +22,7 @@
 // exclusion constraints (dropping the index drops the constraint) and invalid
 // indexes (counted apart: they cannot be scanned at all).
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,26 +40,25 @@ struct FamilyDef {
   const char* name;
   prometheus::MetricType type;
   const char* help;
-  int64_t (*value)(const pgx::RelationStats&);
+  int64_t (*value)(const IndexCounters&);
 };
 
 const FamilyDef kFamilies[] = {
     {"pg_statio_user_indexes_idx_blks_read_total", C, "Number of disk blocks read from this index.",
-     [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; }},
+     [](const IndexCounters& s) { return s.blocks_fetched - s.blocks_hit; }},
     {"pg_statio_user_indexes_idx_blks_hit_total", C, "Number of buffer hits in this index.",
-     [](const pgx::RelationStats& s) { return s.blocks_hit; }},
+     [](const IndexCounters& s) { return s.blocks_hit; }},
     {"pg_index_scans_total", C, "Number of index scans initiated on this index.",
-     [](const pgx::RelationStats& s) { return s.numscans; }},
+     [](const IndexCounters& s) { return s.numscans; }},
     {"pg_index_tuples_read_total", C, "Number of index entries returned by scans on this index.",
-     [](const pgx::RelationStats& s) { return s.tuples_returned; }},
+     [](const IndexCounters& s) { return s.tuples_returned; }},
     {"pg_index_tuples_fetched_total", C,
      "Number of live table rows fetched by simple index scans using this index.",
-     [](const pgx::RelationStats& s) { return s.tuples_fetched; }},
+     [](const IndexCounters& s) { return s.tuples_fetched; }},
 };
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
   const RelationCatalog& cat = ctx.relation_catalog();
-  const pgx::ResultSet& idx = cat.indexes;
   const pgx::ResultSet& cls = cat.classes;
   const RelationSelection& selection = ctx.relation_selection();
   // pg_stat_user_indexes' rows: the indexes of the catalog's plain tables
@@ -68,21 +68,21 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     size_t table, index;  // in pg_class
   };
   std::vector<Row> rows;
-  std::vector<uint32_t> oids;
-  rows.reserve(idx.rows());
-  oids.reserve(idx.rows());
-  for (size_t r = 0; r < idx.rows(); r++) {
-    const auto table = cat.row(static_cast<uint32_t>(idx.number(r, cat.indrel_c).value_or(0)));
+  std::vector<uint32_t> positions;  // in index_facts
+  rows.reserve(cat.index_facts.size());
+  positions.reserve(cat.index_facts.size());
+  for (size_t r = 0; r < cat.index_facts.size(); r++) {
+    const auto table = cat.row(cat.index_facts[r].indrel);
     if (!table || !cat.is_table(*table)) continue;
-    const std::string_view kind = cls.text(*table, cat.kind_c);
-    if (kind != "r" && kind != "m") continue;
-    const auto oid = static_cast<uint32_t>(idx.number(r, cat.indexrel_c).value_or(0));
+    const char kind = cat.facts[*table].kind;
+    if (kind != 'r' && kind != 'm') continue;
+    const uint32_t oid = cat.index_facts[r].indexrel;
     const auto index = cat.row(oid);
     if (!index) continue;
     rows.push_back({r, *table, *index});
-    oids.push_back(oid);
+    positions.push_back(static_cast<uint32_t>(r));
   }
-  const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
+  const std::vector<IndexCounters> st = ctx.index_counters(positions);
 
   // Per-index series for the selected tables' indexes; the counts below
   // cover every index (an invalid index matters on any table).
@@ -102,7 +102,7 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   double invalid = 0, unused = 0;
   for (size_t k = 0; k < rows.size(); k++) {
     const Row& row = rows[k];
-    const auto valid = idx.number(row.index_row, cat.valid_c);
+    const RelationCatalog::IndexFacts& ix = cat.index_facts[row.index_row];
     if (selection.keeps(cat.oid(row.table))) {
       const metrics::LabelSet labels{{"datname", ctx.database},
                                      {"schemaname", cls.text(row.table, cat.schema_c)},
@@ -110,14 +110,13 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                                      {"indexrelname", cls.text(row.index, cat.rel_c)}};
       for (size_t f = 0; f < fams.size(); f++)
         fams[f].add(labels, static_cast<double>(kFamilies[f].value(st[k])));
-      if (valid) valid_fam.add(labels, *valid);
+      if (ix.valid_known) valid_fam.add(labels, ix.valid ? 1 : 0);
     }
-    if (valid && *valid == 0) {
+    if (ix.valid_known && !ix.valid) {
       invalid++;
       continue;
     }
-    const auto droppable = idx.number(row.index_row, cat.droppable_c);
-    if (valid && droppable && st[k].numscans == 0 && *droppable != 0) unused++;
+    if (ix.valid_known && ix.droppable_known && ix.droppable && st[k].numscans == 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.
   const std::string& datname = ctx.database;

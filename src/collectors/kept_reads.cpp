@@ -15,6 +15,17 @@ void KeptReads::refresh(uint64_t catalog_gen, uint64_t config_gen) {
   }
 }
 
+void KeptReads::expire_sizes(datadir::DirectorySizes::Clock::time_point now) {
+  files->expire(size_ttl, now);
+  for (auto it = database_sizes.begin(); it != database_sizes.end();) {
+    if (size_ttl.count() <= 0 || now - it->second.taken >= size_ttl) {
+      it = database_sizes.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 std::shared_ptr<const pgx::ResultSet> Context::query_until_reload(const char* sql) const {
   if (!kept) return std::make_shared<const pgx::ResultSet>(query(sql));
   auto it = kept->until_reload.find(sql);

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "collectors/relation_catalog.h"
+#include "datadir/directory_sizes.h"
 #include "pg/result.h"
 
 namespace collectors {
@@ -23,6 +24,19 @@ struct KeptReads {
   // VACUUM and ANALYZE (reltuples).
   std::shared_ptr<RelationCatalogCache> catalog = std::make_shared<RelationCatalogCache>();
   uint64_t catalog_generation = 0;
+  // Data directory listings (relation and database sizes), kept for
+  // pg_exporter.size_ttl whatever the generations: sizes change slowly, and
+  // listing a database folder of 20,000 tables is 100,000+ stat() calls.
+  std::shared_ptr<datadir::DirectorySizes> files = std::make_shared<datadir::DirectorySizes>();
+  // pg_database_size() of the other databases, by oid: bytes and when read.
+  struct DatabaseSize {
+    double bytes = 0;
+    datadir::DirectorySizes::Clock::time_point taken;
+  };
+  std::map<uint32_t, DatabaseSize> database_sizes;
+  datadir::DirectorySizes::Clock::duration size_ttl{0};
+  // Drops the sizes older than size_ttl.
+  void expire_sizes(datadir::DirectorySizes::Clock::time_point now = datadir::DirectorySizes::Clock::now());
   // Reads that change only with a configuration reload (pg_settings).
   std::map<std::string, std::shared_ptr<const pgx::ResultSet>> until_reload;
   uint64_t config_generation = 0;

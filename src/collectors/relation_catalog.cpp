@@ -1,5 +1,6 @@
 #include "collectors/relation_catalog.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "collectors/collector.h"
@@ -23,7 +24,11 @@ std::string relation_catalog_sql(int server_version) {
          // For the tables collector's autovacuum thresholds (float8: the exact
          // float4 value, as the server computes with it).
          "  CASE WHEN c.relkind IN ('r', 'm') THEN c.reltuples::float8 END AS reltuples,"
-         "  CASE WHEN c.relkind IN ('r', 'm') THEN array_to_string(c.reloptions, ',') END AS reloptions "
+         "  CASE WHEN c.relkind IN ('r', 'm') THEN array_to_string(c.reloptions, ',') END AS reloptions,"
+         // A partition's parent, for the partitioned tables' aggregates (one
+         // index lookup per partition).
+         "  CASE WHEN c.relispartition AND c.relkind IN ('r', 'p')"
+         "    THEN (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid LIMIT 1) END AS parent "
          "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN db "
          "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
          "'pgexporter')"
@@ -36,26 +41,77 @@ const char* const kRelationIndexSql =
     "  NOT (indisprimary OR indisunique OR indisexclusion) AS droppable "
     "FROM pg_index";
 
-RelationCatalog::RelationCatalog(pgx::ResultSet c, const pgx::ResultSet& i)
-    : classes(std::move(c)),
-      indexes(i),
-      oid_c(classes.require("oid")),
-      kind_c(classes.require("relkind")),
-      toast_rel_c(classes.require("reltoastrelid")),
-      schema_c(classes.require("schemaname")),
-      rel_c(classes.require("relname")),
-      toast_c(classes.require("toast")),
-      dboid_c(classes.require("dboid")),
-      node_c(classes.require("relfilenode")),
-      path_c(classes.require("path")),
-      tuples_c(classes.require("reltuples")),
-      options_c(classes.require("reloptions")),
-      indrel_c(indexes.require("indrelid")),
-      indexrel_c(indexes.require("indexrelid")),
-      valid_c(indexes.require("valid")),
-      droppable_c(indexes.require("droppable")) {
-  row_of.reserve(classes.rows());
-  for (size_t r = 0; r < classes.rows(); r++) row_of.emplace(oid(r), r);
+RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& indexes) {
+  const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"),
+               toast_rel_c = c.require("reltoastrelid"), schema_in = c.require("schemaname"),
+               rel_in = c.require("relname"), toast_c = c.require("toast"), dboid_c = c.require("dboid"),
+               node_c = c.require("relfilenode"), path_in = c.require("path"),
+               tuples_in = c.require("reltuples"), options_in = c.require("reloptions");
+  const int parent_c = c.column("parent");
+  const size_t indrel_c = indexes.require("indrelid"), indexrel_c = indexes.require("indexrelid"),
+               valid_c = indexes.require("valid"), droppable_c = indexes.require("droppable");
+  auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
+  facts.resize(c.rows());
+  row_of.reserve(c.rows());
+  classes.reset(5);
+  for (size_t k : {schema_c, rel_c, path_c, tuples_c, options_c}) {
+    static const char* const names[] = {"schemaname", "relname", "path", "reltuples", "reloptions"};
+    classes.set_column_name(k, names[k]);
+  }
+  classes.reserve(c.rows(), 0);
+  std::string cell;
+  auto copy = [&](size_t r, size_t from, size_t to, bool wanted) {
+    if (!wanted || c.is_null(r, from)) {
+      classes.set_cell(to, nullptr);
+    } else {
+      cell.assign(c.text(r, from));
+      classes.set_cell(to, cell.c_str());
+    }
+  };
+  for (size_t r = 0; r < c.rows(); r++) {
+    Facts& f = facts[r];
+    f.oid = u32(c.number(r, oid_c));
+    f.toast_oid = u32(c.number(r, toast_rel_c));
+    f.relfilenode = u32(c.number(r, node_c));
+    if (parent_c >= 0) f.parent = u32(c.number(r, static_cast<size_t>(parent_c)));
+    const std::string_view kind = c.text(r, kind_c);
+    f.kind = kind.size() == 1 ? kind[0] : '?';
+    f.toast = c.number(r, toast_c).value_or(0) != 0;
+    row_of.emplace(f.oid, r);
+    if (dboid.empty()) dboid.assign(c.text(r, dboid_c));
+    const bool table = !f.toast && f.kind != 'i' && f.kind != 'I';
+    classes.add_row();
+    copy(r, schema_in, schema_c, table);
+    copy(r, rel_in, rel_c, !f.toast);
+    copy(r, path_in, path_c, true);
+    copy(r, tuples_in, tuples_c, table);
+    copy(r, options_in, options_c, table);
+  }
+  index_facts.resize(indexes.rows());
+  index_by_table.resize(indexes.rows());
+  for (size_t r = 0; r < indexes.rows(); r++) {
+    IndexFacts& f = index_facts[r];
+    f.indrel = u32(indexes.number(r, indrel_c));
+    f.indexrel = u32(indexes.number(r, indexrel_c));
+    const auto valid = indexes.number(r, valid_c), droppable = indexes.number(r, droppable_c);
+    f.valid_known = valid.has_value();
+    f.valid = valid.value_or(0) != 0;
+    f.droppable_known = droppable.has_value();
+    f.droppable = droppable.value_or(0) != 0;
+    index_by_table[r] = static_cast<uint32_t>(r);
+  }
+  std::stable_sort(index_by_table.begin(), index_by_table.end(),
+                   [this](uint32_t a, uint32_t b) { return index_facts[a].indrel < index_facts[b].indrel; });
+}
+
+std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t rel) const {
+  const uint32_t* first = index_by_table.data();
+  const uint32_t* last = first + index_by_table.size();
+  auto lo = std::lower_bound(first, last, rel,
+                             [this](uint32_t pos, uint32_t r) { return index_facts[pos].indrel < r; });
+  auto hi = std::upper_bound(lo, last, rel,
+                             [this](uint32_t r, uint32_t pos) { return r < index_facts[pos].indrel; });
+  return {lo, hi};
 }
 
 std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
@@ -65,12 +121,38 @@ std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
 }
 
 bool RelationCatalog::is_table(size_t r) const {
-  const std::string_view kind = classes.text(r, kind_c);
-  return classes.number(r, toast_c).value_or(0) == 0 && kind != "i" && kind != "I";
+  const Facts& f = facts[r];
+  return !f.toast && f.kind != 'i' && f.kind != 'I';
 }
 
-uint32_t RelationCatalog::oid(size_t r) const {
-  return static_cast<uint32_t>(classes.number(r, oid_c).value_or(0));
+uint32_t RelationCatalog::parent(size_t r) const { return facts[r].parent; }
+
+uint32_t RelationCatalog::oid(size_t r) const { return facts[r].oid; }
+
+void Context::remember_index_counters(uint32_t position, const pgx::RelationStats& s) const {
+  std::vector<IndexCounters>& seen = *index_counters_seen;
+  if (seen.size() <= position) seen.resize(relation_catalog().index_facts.size());
+  if (position < seen.size()) seen[position].set(s);
+}
+
+std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& positions) const {
+  const RelationCatalog& cat = relation_catalog();
+  std::vector<IndexCounters>& seen = *index_counters_seen;
+  std::vector<uint32_t> missing;
+  for (uint32_t p : positions) {
+    if (p < cat.index_facts.size() && (p >= seen.size() || !seen[p].known)) missing.push_back(p);
+  }
+  if (!missing.empty()) {
+    std::vector<uint32_t> oids;
+    oids.reserve(missing.size());
+    for (uint32_t p : missing) oids.push_back(cat.index_facts[p].indexrel);
+    const std::vector<pgx::RelationStats> st = relation_stats(oids);
+    for (size_t k = 0; k < missing.size(); k++) remember_index_counters(missing[k], st[k]);
+  }
+  std::vector<IndexCounters> out;
+  out.reserve(positions.size());
+  for (uint32_t p : positions) out.push_back(p < seen.size() ? seen[p] : IndexCounters{});
+  return out;
 }
 
 const RelationCatalog& Context::relation_catalog() const {
@@ -79,6 +161,7 @@ const RelationCatalog& Context::relation_catalog() const {
     // reads leaves the first for the next collector to ask.
     if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
     catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), *catalog->indexes);
+    catalog->indexes.reset();  // parsed into index_facts
     catalog->reads++;
   }
   return *catalog->value;

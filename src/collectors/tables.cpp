@@ -143,30 +143,6 @@ const FamilyDef kFamilies[kFieldCount] = {
      "Number of buffer hits in this table's TOAST table indexes."},
 };
 
-// The indexes of each relation, from pg_index rows (indrelid, indexrelid).
-class IndexMap {
- public:
-  explicit IndexMap(const pgx::ResultSet& rs) {
-    const size_t rel_c = rs.require("indrelid"), idx_c = rs.require("indexrelid");
-    pairs_.reserve(rs.rows());
-    for (size_t r = 0; r < rs.rows(); r++) {
-      auto rel = rs.number(r, rel_c), idx = rs.number(r, idx_c);
-      if (rel && idx) pairs_.emplace_back(static_cast<uint32_t>(*rel), static_cast<uint32_t>(*idx));
-    }
-    std::sort(pairs_.begin(), pairs_.end());
-  }
-  // Appends the indexes of `rel` to `out`; returns how many.
-  size_t append(uint32_t rel, std::vector<uint32_t>& out) const {
-    auto it = std::lower_bound(pairs_.begin(), pairs_.end(), std::make_pair(rel, uint32_t{0}));
-    size_t n = 0;
-    for (; it != pairs_.end() && it->first == rel; ++it, ++n) out.push_back(it->second);
-    return n;
-  }
-
- private:
-  std::vector<std::pair<uint32_t, uint32_t>> pairs_;
-};
-
 // Where one table's relations sit in a batch's oid list: the table, then its
 // indexes, its TOAST table and the TOAST table's indexes.
 struct Layout {
@@ -233,7 +209,17 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     if (cat.is_table(r) && selection.keeps(cat.oid(r))) rows.push_back(r);
   }
   emit_selection(ctx, rows.size(), out);
-  const IndexMap index_map(cat.indexes);
+  // The indexes of a relation (pg_index order), appended to `out`; how many.
+  // Their counters are kept for the indexes and relation_sizes collectors.
+  std::vector<std::pair<size_t, uint32_t>> index_at;  // (place in oids, position in index_facts)
+  auto append_indexes = [&cat, &index_at](uint32_t rel, std::vector<uint32_t>& out) {
+    auto [first, last] = cat.indexes_of(rel);
+    for (const uint32_t* i = first; i != last; ++i) {
+      index_at.emplace_back(out.size(), *i);
+      out.push_back(cat.index_facts[*i].indexrel);
+    }
+    return static_cast<size_t>(last - first);
+  };
   const std::string_view datname = ctx.database;
 
   std::vector<metrics::Family> fams;
@@ -254,25 +240,27 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     const size_t last = std::min(rows.size(), first + kBatch);
     oids.clear();
     layout.clear();
+    index_at.clear();
     for (size_t i = first; i < last; i++) {
       const size_t r = rows[i];
       Layout l;
       const uint32_t oid = cat.oid(r);
-      const auto toast = static_cast<uint32_t>(rs.number(r, cat.toast_rel_c).value_or(0));
+      const uint32_t toast = cat.facts[r].toast_oid;
       l.table = oids.size();
       oids.push_back(oid);
       l.indexes = oids.size();
-      l.n_indexes = index_map.append(oid, oids);
+      l.n_indexes = append_indexes(oid, oids);
       l.has_toast = toast != 0;
       if (l.has_toast) {
         l.toast = oids.size();
         oids.push_back(toast);
         l.toast_indexes = oids.size();
-        l.n_toast_indexes = index_map.append(toast, oids);
+        l.n_toast_indexes = append_indexes(toast, oids);
       }
       layout.push_back(l);
     }
     const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
+    for (const auto& [place, position] : index_at) ctx.remember_index_counters(position, st[place]);
 
     for (size_t i = first; i < last; i++) {
       const size_t r = rows[i];
@@ -280,7 +268,7 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
       const pgx::RelationStats& t = st[l.table];
       // Autovacuum never processes partitioned tables: no thresholds for them,
       // and pg_statio_user_tables has no row for them.
-      const bool partitioned = rs.text(r, cat.kind_c) == "p";
+      const bool partitioned = cat.facts[r].kind == 'p';
       double v[kFieldCount];
       v[kSeqScan] = static_cast<double>(t.numscans);
       v[kSeqTupRead] = static_cast<double>(t.tuples_returned);

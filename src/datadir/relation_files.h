@@ -22,36 +22,30 @@ namespace datadir {
 // not a plain relative relation path.
 //
 // Reads each folder once (through DirectorySizes, shared with other
-// collectors of the scrape when one is given) and keeps an index of its
-// relation files: a relation has five or more possible files (forks,
-// segments) and most do not exist.
+// collectors of the scrape, or kept across scrapes, when one is given) and
+// looks relations up in its sorted index of relation files: a relation has
+// five or more possible files (forks, segments) and most do not exist. A
+// relation whose main fork is not in the listing (created or rewritten
+// since the listing was taken) is stat'ed on its own.
 class RelationFiles {
  public:
   explicit RelationFiles(DirectorySizes* shared = nullptr) : sizes_(shared != nullptr ? shared : &own_) {}
   RelationFiles(const RelationFiles&) = delete;
   RelationFiles& operator=(const RelationFiles&) = delete;
   std::optional<uint64_t> bytes(std::string_view path);
+  // Relations looked up that were not in their folder's listing.
+  uint64_t misses() const { return misses_; }
 
-  // One file of a relation, from its name: "16384", "16384_fsm", "16384.2".
-  struct File {
-    uint32_t node = 0;     // relfilenode
-    uint8_t fork = 0;      // 0 main, 1 fsm, 2 vm, 3 init
-    uint32_t segment = 0;  // 0 for the first file of a fork
-    uint64_t size = 0;
-    bool operator<(const File& o) const {
-      return node != o.node ? node < o.node : fork != o.fork ? fork < o.fork : segment < o.segment;
-    }
-  };
-  static std::optional<File> parse_name(std::string_view name);
+  using File = RelationFile;
+  static std::optional<File> parse_name(std::string_view name) { return RelationFile::parse_name(name); }
 
  private:
-  void index_dir(std::string_view dir);
   DirectorySizes own_;
   DirectorySizes* sizes_;
   std::string dir_;
-  bool indexed_ = false;
-  bool readable_ = false;
-  std::vector<File> files_;  // the folder's relation files, sorted
+  const DirectorySizes::Listing* listing_ = nullptr;
+  bool looked_ = false;
+  uint64_t misses_ = 0;
 };
 
 // Whether `path` looks like a relation file path PostgreSQL would produce

@@ -31,8 +31,13 @@ struct Batch {
 
 // Runs under pgx::guard: plain data only.
 void fetch(Batch* b) {
+  // Each entry fetched uncached (see pgx_stats_uncached_begin) and freed at once.
+  const int saved = pgx_stats_uncached_begin();
+  PG_TRY();
+  {
   for (size_t i = 0; i < b->n; i++) {
-    PgStat_StatTabEntry* e = pgstat_fetch_stat_tabentry(static_cast<Oid>(b->oids[i]));
+    bool may_free = false;
+    PgStat_StatTabEntry* e = pgx_fetch_tabentry(static_cast<Oid>(b->oids[i]), &may_free);
     if (e == nullptr) continue;
     RelationStats& s = b->out[i];
     s.numscans = e->numscans;
@@ -55,7 +60,12 @@ void fetch(Batch* b) {
     s.last_autovacuum = unix_seconds(e->PGX_STAT_FIELD(last_autovacuum_time, autovac_vacuum_timestamp));
     s.last_analyze = unix_seconds(e->PGX_STAT_FIELD(last_analyze_time, analyze_timestamp));
     s.last_autoanalyze = unix_seconds(e->PGX_STAT_FIELD(last_autoanalyze_time, autovac_analyze_timestamp));
+    if (may_free) pfree(e);
   }
+  }
+  PG_FINALLY();
+  { pgx_stats_uncached_end(saved); }
+  PG_END_TRY();
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "pg/spi_copy.h"
 
+#include <algorithm>
+
 #include "pg/guard.h"
 
 extern "C" {
@@ -82,6 +84,19 @@ ResultSet to_result_set(const RawResult& raw) {
     for (int c = 0; c < raw.ncols; c++) rs.set_cell(c, raw.values[i * raw.ncols + c]);
   }
   return rs;
+}
+
+void start_result_set(const RawResult& raw, ResultSet& rs, size_t rows, size_t bytes) {
+  rs.reset(static_cast<size_t>(raw.ncols));
+  rs.reserve(std::max(rows, static_cast<size_t>(raw.nrows)), std::max(bytes, static_cast<size_t>(raw.bytes)));
+  for (int c = 0; c < raw.ncols; c++) rs.set_column_name(c, raw.names[c]);
+}
+
+void append_rows(const RawResult& raw, ResultSet& rs) {
+  for (uint64_t i = 0; i < raw.nrows; i++) {
+    rs.add_row();
+    for (int c = 0; c < raw.ncols; c++) rs.set_cell(c, raw.values[i * raw.ncols + c]);
+  }
 }
 
 }  // namespace pgx::spi

@@ -42,5 +42,9 @@ void copy_tuptable(void* cxt, RawResult* out);
 
 // After the guard.
 ResultSet to_result_set(const RawResult& raw);
+// The same in batches: the columns of the first, room for about `rows` rows
+// and `bytes` of text; then each batch's rows appended.
+void start_result_set(const RawResult& raw, ResultSet& rs, size_t rows, size_t bytes);
+void append_rows(const RawResult& raw, ResultSet& rs);
 
 }  // namespace pgx::spi

@@ -40,6 +40,9 @@ struct Options {
   // Reads kept from the last scrape for this one (the worker's); null: every
   // read is fresh.
   std::shared_ptr<collectors::KeptReads> kept;
+  // With kept reads: how long the sizes (file listings, pg_database_size)
+  // are kept (0: read on every scrape).
+  int size_ttl_ms = 0;
   // Non-empty: no SQL at all (the worker's identity could not be had), why.
   std::string sql_refused;
   // pg_exporter.superuser_metrics.

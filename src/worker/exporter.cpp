@@ -88,9 +88,9 @@ Exporter::Exporter()
 
 void Exporter::check_access_settings() {
   std::string listen;
-  for (const pgx::RefusedSetting& r :
-       pgx::refused_settings({"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
-                              "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
+  for (const pgx::RefusedSetting& r : pgx::refused_settings(
+           {"pg_exporter.listen_addresses", "pg_exporter.port", "pg_exporter.web_config_file",
+            "pg_exporter.allowed_hosts", "pg_exporter.allowed_networks"})) {
     if (listen.empty())
       listen = r.name + " = '" + r.value + "' in the configuration files is refused (" + r.why + ")";
   }
@@ -371,6 +371,7 @@ void Exporter::serve_waiters() {
   std::string spool_error;
   opts.spool = open_spool(&spool_error);
   opts.kept = kept_;
+  opts.size_ttl_ms = guc::size_ttl_ms;
 
   scrape::Result r = scrape::run(opts);
   scrapes_total_++;

@@ -75,7 +75,7 @@ TEST(kept_reads_catalog_served_until_the_catalog_moves) {
   const collectors::RelationCatalog& cat = ctx.relation_catalog();
   CHECK_EQ(cat.classes.rows(), size_t{2});
   CHECK(cat.row(16390).has_value());
-  CHECK_EQ(cat.indexes.rows(), size_t{1});
+  CHECK_EQ(cat.index_facts.size(), size_t{1});
   // A reload does not touch it.
   kept->refresh(7, 101);
   CHECK(kept->catalog->value.has_value());
