@@ -74,7 +74,7 @@ sub is_super { my ($role) = @_; return q1("SELECT rolsuper FROM pg_roles WHERE r
 sub worker_advisory_locks
 {
 	return q1("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-	           WHERE l.locktype = 'advisory' AND a.backend_type = 'pg_exporter'");
+	           WHERE l.locktype = 'advisory' AND a.backend_type LIKE 'pg_exporter%'");
 }
 
 # Roles: appowner owns the table a metric reads; metrics_team defines
@@ -340,7 +340,9 @@ INSERT INTO pgexporter.custom_metrics (name, query, gauges)
 RESET ROLE;
 ALTER TABLE pgexporter.custom_metrics DISABLE TRIGGER custom_metrics_validate;
 INSERT INTO pgexporter.custom_metrics (name, query, gauges, owner) VALUES
-  ('two_statements', 'SELECT 1 AS x; INSERT INTO app.loot VALUES (''second'')', '{x}', 'metrics_team');
+  ('two_statements', 'SELECT 1 AS x; INSERT INTO app.loot VALUES (''second'')', '{x}', 'metrics_team'),
+  ('writing_cte', 'WITH d AS (INSERT INTO app.loot VALUES (''cte'') RETURNING 1) SELECT count(*) AS x FROM d', '{x}',
+   'metrics_team');
 ALTER TABLE pgexporter.custom_metrics ENABLE TRIGGER custom_metrics_validate;
 });
 $s = scrape();
@@ -352,7 +354,9 @@ is(q1(q{SELECT count(*) FROM pgexporter.collectors WHERE name LIKE 'custom:many_
 is(part_ok($s, 'two_statements'), 0, 'a second statement is refused in the worker too');
 like(last_error('two_statements'), qr/single SELECT/, 'with the reason');
 is(q1('SELECT count(*) FROM app.loot'), '0', 'the second statement did not run');
-q1(q{DELETE FROM pgexporter.custom_metrics WHERE name LIKE 'many_%' OR name IN ('long_error', 'two_statements')});
+is(part_ok($s, 'writing_cte'), 0, 'a data-modifying WITH is refused in the worker');
+like(last_error('writing_cte'), qr/single SELECT, VALUES or TABLE/, 'by the plan check, before anything runs');
+q1(q{DELETE FROM pgexporter.custom_metrics WHERE name LIKE 'many_%' OR name IN ('long_error', 'two_statements', 'writing_cte')});
 
 # worker_status() of a worker that is gone shows no pid and no listener.
 my $before = worker_pid($node);

@@ -1,5 +1,6 @@
 #include "scrape/scrape.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "pg/backend.h"
@@ -231,7 +232,12 @@ Result run_unguarded(const Options& opts) {
   ctx.superuser_owners_allowed = opts.superuser_owners_allowed;
   ctx.in_caller_session = !opts.own_transaction;
   if (in_txn) {
-    std::string err = in_subtransaction(armed(remaining_ms()), false, [&] {
+    // The probe reads no relation and takes no lock: the scrape's budget
+    // bounds it, not the collectors' statement timeout, so that pg_up says
+    // whether the database answers even under a statement timeout too short
+    // for a collector.
+    const int probe_ms = opts.budget_seconds > 0 ? std::max(1, budget_left_ms()) : remaining_ms();
+    std::string err = in_subtransaction(armed(probe_ms), false, [&] {
       pgx::ResultSet rs = pgx::query(kProbe);
       if (rs.rows() != 1) throw std::runtime_error("probe query returned no row");
       ctx.server_version = static_cast<int>(rs.number(0, 0).value_or(0));
