@@ -39,12 +39,10 @@ shim="$base/pg/asan-swift-shim.so"
 printf '%s\n' '#include <stddef.h>' \
   'char *swift_demangle(const char *n, size_t l, char *o, size_t *ol, unsigned f) { (void)n; (void)l; (void)o; (void)ol; (void)f; return NULL; }' |
   gcc -x c -shared -fPIC -O1 -o "$shim" -
-# ASan intercepts crypt_r and looks the real one up once, when it starts in
-# the postmaster, which does not link libcrypt: without it there, the
-# interceptor calls address 0 when the worker (which loads libcrypt with the
-# module) checks a bcrypt password (t/030 crashed the worker). Preloaded
-# after the runtime, libcrypt is there when ASan looks.
-libcrypt=$(ldconfig -p | sed -n 's/^[[:space:]]*libcrypt\.so\.1 (libc6,x86-64) => //p' | head -n 1)
+# ASan intercepts crypt_r and binds the real one when it starts; the server
+# does not link libxcrypt (only our module does, loaded later), so without
+# libcrypt preloaded too the interceptor calls a null pointer (basic auth).
+libcrypt=$(ldconfig -p | awk '/libcrypt\.so\.1 .*x86-64|libcrypt\.so\.1 .*=>/ {print $NF; exit}')
 [ -f "$libcrypt" ] || { echo "no libcrypt.so.1" >&2; exit 1; }
 mv "$bindir/postgres" "$bindir/postgres.real"
 cat >"$bindir/postgres" <<EOF
