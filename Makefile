@@ -98,15 +98,15 @@ FUZZ_CXX     ?= clang++-14
 FUZZ_FLAGS    = -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_DIR      = build/fuzz
 FUZZ_TARGETS  = http_request http_server tls_server webconfig procfs certificate
-fuzz_srcs_http_request = src/http/request.cpp
+fuzz_srcs_http_request = src/http/request.cpp src/http/text.cpp
 # The server with everything it sends through: TLS, gzip, OpenMetrics, access.
-fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/response.cpp src/spool/file.cpp \
+fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/text.cpp src/http/response.cpp src/spool/file.cpp \
                          src/http/access.cpp src/http/basic_auth.cpp src/http/body_stream.cpp src/http/negotiate.cpp \
                          src/http/tls_server.cpp src/metrics/openmetrics.cpp src/tls/certificate.cpp
 fuzz_libs_http_server  = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
 fuzz_srcs_tls_server   = $(fuzz_srcs_http_server)
 fuzz_libs_tls_server   = $(fuzz_libs_http_server)
-fuzz_srcs_webconfig    = src/webconfig/web_config.cpp src/tls/certificate.cpp src/http/basic_auth.cpp src/http/negotiate.cpp
+fuzz_srcs_webconfig    = src/webconfig/web_config.cpp src/tls/certificate.cpp src/http/basic_auth.cpp src/http/negotiate.cpp src/http/text.cpp
 fuzz_libs_webconfig    = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
 fuzz_srcs_procfs       = src/procfs/process_stat.cpp
 fuzz_srcs_certificate  = src/tls/certificate.cpp

@@ -5,32 +5,11 @@
 
 #include <cstring>
 
+#include "http/text.h"
+
 namespace http {
 
 namespace {
-
-std::vector<std::string> split(std::string_view s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',' || c == ' ' || c == '\t') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The host part of a Host value: "[::1]:9187" -> "[::1]", "a.b:80" -> "a.b".
 std::string host_part(std::string_view h) {
@@ -60,7 +39,7 @@ bool parse_networks(std::string_view list, std::vector<Network>* out, std::strin
     *error = "the list is longer than 4096 characters";
     return false;
   }
-  for (const std::string& item : split(list)) {
+  for (const std::string& item : split_list(list)) {
     Network n;
     std::string addr = item;
     int prefix = -1;
@@ -128,7 +107,7 @@ bool parse_hosts(std::string_view list, std::vector<std::string>* out, std::stri
     *error = "the list is longer than 4096 characters";
     return false;
   }
-  for (const std::string& item : split(list)) {
+  for (const std::string& item : split_list(list)) {
     for (char c : item) {
       bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                 c == '-' || c == '_' || c == ':' || c == '[' || c == ']';

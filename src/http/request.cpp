@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include "http/text.h"
+
 namespace http {
 
 namespace {
@@ -56,20 +58,6 @@ bool valid_field_value(std::string_view s) {
     if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
   }
   return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Case-insensitive search for a token in a comma-separated header value.

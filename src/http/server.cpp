@@ -13,6 +13,7 @@
 
 #include "http/body_stream.h"
 #include "http/negotiate.h"
+#include "http/text.h"
 #include "http/tls_server.h"
 #include "metrics/openmetrics.h"
 
@@ -57,21 +58,6 @@ ssize_t send_file_range(int sock, int file_fd, uint64_t offset, uint64_t length,
     return -1;
   }
   return ::send(sock, buf, static_cast<size_t>(got), MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0));
-}
-
-std::vector<std::string> split_addresses(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',' || c == ' ' || c == '\t') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
 }
 
 std::string describe(const sockaddr* sa) {
@@ -137,7 +123,7 @@ std::string Server::listen(const std::string& addresses, int port) {
   close_listeners();
   std::string first_error;
   std::vector<sockaddr_storage> bound;
-  for (std::string host : split_addresses(addresses)) {
+  for (std::string host : split_list(addresses)) {
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
