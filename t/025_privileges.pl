@@ -441,7 +441,9 @@ INSERT INTO pgexporter.custom_metrics (name, query, gauges, timeout) VALUES
   ('slow_ok', 'SELECT 1 AS x FROM pg_sleep(0.4)', '{x}', '3s');
 });
 my $short = (parse_exposition(http_request($port3, 'GET', '/metrics', 'X-Prometheus-Scrape-Timeout-Seconds' => '0.15')->{body}))[0];
-is(sample($short, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/), 0,
+# (Its custom metric failed for time, or, on a slow machine, the budget ran
+# out before the custom metrics were asked: either way it did not succeed.)
+ok(!sample($short, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/),
 	'the short-budget client gets its short scrape');
 my $full = (parse_exposition(http_request($port3, 'GET', '/metrics')->{body}))[0];
 is(sample($full, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/), 1,
