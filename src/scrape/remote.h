@@ -23,6 +23,7 @@ struct RemoteResult {
   std::vector<Outcome> outcomes;  // the collector's own first, then its parts'
   std::string rendered;           // their families' exposition lines
   std::string error;              // the run as a whole failed (no outcomes then)
+  bool short_of_time = false;     // ... because the scrape's budget ran out first
 };
 
 std::string encode(const RemoteRequest& r);

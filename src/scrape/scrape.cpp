@@ -156,6 +156,9 @@ void run_remote(const Options& opts, const collectors::Collector& c, int budget_
   o.duration = pgx::monotonic_seconds() - t0;
   o.error = rr.error;
   o.success = o.error.empty();
+  // A body without the custom metrics for lack of time is not complete: it
+  // must not be served from the cache to a client with a longer budget.
+  o.short_of_time = rr.short_of_time;
   if (o.success && !rr.outcomes.empty()) {
     // The other side's own outcome for the collector (its plan) stands for it.
     o.success = rr.outcomes.front().success;

@@ -139,6 +139,7 @@ scrape::RemoteResult CustomClient::run(const scrape::RemoteRequest& req,
     const double left = deadline - pgx::monotonic_seconds();
     if (left <= 0) {
       out.error = "the custom metrics worker did not answer within the scrape's budget";
+      out.short_of_time = true;
       return out;
     }
     wait(static_cast<long>(std::ceil(std::min(left, 0.1) * 1000.0)));
