@@ -56,18 +56,7 @@ SELECT * FROM regress.shape(ARRAY['activity']);
 SELECT count(*) = 6 * (SELECT count(*) FROM pg_database) AS all_pairs
 FROM regress.samples(ARRAY['activity']) WHERE metric = 'pg_stat_activity_count';
 
--- pg_locks.waitstart (the longest wait) from 14, pg_stat_lock from 19.
-SELECT * FROM regress.family_diff(ARRAY['locks'], $$
-  pg_locks_blocked_sessions gauge
-  pg_locks_by_type gauge
-  pg_locks_count gauge
-  pg_locks_longest_wait_seconds gauge 14+
-  pg_stat_lock_fastpath_exceeded_total counter 19+
-  pg_stat_lock_wait_time_seconds_total counter 19+
-  pg_stat_lock_waits_total counter 19+
-$$);
-SELECT metric, labels FROM regress.shape(ARRAY['locks'])
-WHERE metric LIKE 'pg\_locks\_%' AND metric <> 'pg_locks_longest_wait_seconds';
+-- (The locks collector's families and labels: locks_more.sql.)
 SELECT count(*) = 9 * (SELECT count(*) FROM pg_database) AS all_modes
 FROM regress.samples(ARRAY['locks']) WHERE metric = 'pg_locks_count';
 
