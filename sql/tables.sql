@@ -20,6 +20,10 @@ CREATE INDEX parted_id_idx ON regress_tables.parted (id);
 CREATE TABLE regress_tables.dups (v int) WITH (autovacuum_enabled = off);
 INSERT INTO regress_tables.dups VALUES (1), (1);
 CREATE UNIQUE INDEX CONCURRENTLY dups_v_idx ON regress_tables.dups (v);
+-- toasted: a value stored out of line, read back (TOAST table and its index
+-- have block counts of their own).
+CREATE TABLE regress_tables.toasted (id int PRIMARY KEY, doc text) WITH (autovacuum_enabled = off);
+ALTER TABLE regress_tables.toasted ALTER COLUMN doc SET STORAGE EXTERNAL;
 -- Temporary tables are not exported.
 CREATE TEMP TABLE regress_temp (x int PRIMARY KEY);
 
@@ -27,6 +31,7 @@ INSERT INTO regress_tables.scanned SELECT g, 'x' || g FROM generate_series(1, 10
 INSERT INTO regress_tables.vacuumed SELECT g, 'y' FROM generate_series(1, 100) g;
 INSERT INTO regress_tables.noindex SELECT g FROM generate_series(1, 3) g;
 INSERT INTO regress_tables.parted SELECT g, g FROM generate_series(1, 5) g;
+INSERT INTO regress_tables.toasted SELECT 1, string_agg(md5(g::text), '') FROM generate_series(1, 300) g;
 -- Flush the inserts before ANALYZE resets n_mod_since_analyze, else they are
 -- counted after it.
 SELECT regress.flush_stats();
@@ -38,6 +43,7 @@ SET enable_bitmapscan = off;
 SET enable_indexonlyscan = off;
 SELECT count(*) FROM regress_tables.scanned;
 SELECT count(*) FROM regress_tables.noindex;
+SELECT length(doc) FROM regress_tables.toasted;
 RESET enable_indexscan;
 SET enable_seqscan = off;
 SELECT v FROM regress_tables.scanned WHERE id = 3;
@@ -157,6 +163,10 @@ SELECT count(*) > 100 AS compared_many,
        count(*) FILTER (WHERE v.value IS NULL) AS only_exported,
        count(*) FILTER (WHERE mm.value IS NULL) AS only_in_views
 FROM v FULL JOIN mm USING (relname, metric);
+
+-- The TOAST table and its index were read (the comparison above is not all zeros).
+SELECT metric, value >= 1 AS at_least_one FROM regress.rel_samples(ARRAY['tables'])
+WHERE relname = 'toasted' AND metric ~ '^pg_statio_user_tables_(toast|tidx)_blocks_hit$' ORDER BY 1;
 
 -- Indexes.
 SELECT metric, relname, indexrelname, value FROM regress.rel_samples(ARRAY['indexes'])

@@ -53,6 +53,8 @@ struct Context {
   std::vector<IndexCounters> index_counters(const std::vector<uint32_t>& positions) const;
   // Keeps what a collector read of the index at `position` for the others.
   void remember_index_counters(uint32_t position, const pgx::RelationStats& s) const;
+  // The same for every index of the catalog: counters[p] is index_facts[p]'s.
+  void remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const;
   std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
   // pg_stat_activity and the database names, read the first time a
   // collector of the scrape asks (throws like query()).
@@ -66,6 +68,8 @@ struct Context {
   std::shared_ptr<const pgx::ResultSet> query_until_reload(const char* sql) const;
   // Statistics of these tables/indexes from the server's C API (guarded).
   std::vector<pgx::RelationStats> relation_stats(const std::vector<uint32_t>& oids) const;
+  // The same for many relations, in one pass over the server's statistics.
+  void scan_relation_stats(pgx::StatsRequest& request) const;
 
   // User-defined queries (custom metrics) run as the role that owns them,
   // contained (see pg/owner_query.h); never with the scrape's own identity.

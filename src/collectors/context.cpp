@@ -14,6 +14,8 @@ std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32
   return pgx::relation_stats(oids);
 }
 
+void Context::scan_relation_stats(pgx::StatsRequest& request) const { pgx::scan_relation_stats(request); }
+
 pgx::ResultSet Context::query_as_owner(const std::string& sql, uint32_t owner, uint64_t max_rows) const {
   return pgx::query_as_owner(sql, owner, max_rows, superuser_owners_allowed);
 }

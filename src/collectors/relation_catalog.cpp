@@ -135,6 +135,13 @@ void Context::remember_index_counters(uint32_t position, const pgx::RelationStat
   if (position < seen.size()) seen[position].set(s);
 }
 
+void Context::remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const {
+  std::vector<IndexCounters>& seen = *index_counters_seen;
+  const size_t n = std::min(counters.size(), relation_catalog().index_facts.size());
+  if (seen.size() < n) seen.resize(n);
+  for (size_t p = 0; p < n; p++) seen[p].set(counters[p]);
+}
+
 std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& positions) const {
   const RelationCatalog& cat = relation_catalog();
   std::vector<IndexCounters>& seen = *index_counters_seen;

@@ -73,8 +73,7 @@ struct RelationCatalog {
 // position in RelationCatalog::index_facts for the other per-table
 // collectors of the same scrape: each index is looked up once per scrape,
 // not once per collector. 40 bytes an index.
-struct IndexCounters {
-  int64_t numscans = 0, tuples_returned = 0, tuples_fetched = 0, blocks_fetched = 0, blocks_hit = 0;
+struct IndexCounters : pgx::AccessCounters {
   bool known = false;
   void set(const pgx::RelationStats& s) {
     numscans = s.numscans;
@@ -82,6 +81,10 @@ struct IndexCounters {
     tuples_fetched = s.tuples_fetched;
     blocks_fetched = s.blocks_fetched;
     blocks_hit = s.blocks_hit;
+    known = true;
+  }
+  void set(const pgx::AccessCounters& c) {
+    static_cast<pgx::AccessCounters&>(*this) = c;
     known = true;
   }
 };

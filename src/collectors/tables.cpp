@@ -143,20 +143,14 @@ const FamilyDef kFamilies[kFieldCount] = {
      "Number of buffer hits in this table's TOAST table indexes."},
 };
 
-// Where one table's relations sit in a batch's oid list: the table, then its
-// indexes, its TOAST table and the TOAST table's indexes.
-struct Layout {
-  size_t table = 0, indexes = 0, n_indexes = 0, toast = 0, toast_indexes = 0, n_toast_indexes = 0;
-  bool has_toast = false;
-};
-
-// Sums over a range of index statistics; NaN when the range is empty (the
-// views' sum() over no rows).
+// Sums over the counters of some indexes (positions in index_facts); NaN
+// when there are none (the views' sum() over no rows).
 template <typename Fn>
-double sum_over(const std::vector<pgx::RelationStats>& st, size_t from, size_t n, Fn fn) {
-  if (n == 0) return NAN;
+double sum_over(const std::vector<pgx::AccessCounters>& c, const uint32_t* first, const uint32_t* last,
+                Fn fn) {
+  if (first == last) return NAN;
   double total = 0;
-  for (size_t i = from; i < from + n; i++) total += static_cast<double>(fn(st[i]));
+  for (const uint32_t* p = first; p != last; ++p) total += static_cast<double>(fn(c[*p]));
   return total;
 }
 
@@ -209,17 +203,6 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     if (cat.is_table(r) && selection.keeps(cat.oid(r))) rows.push_back(r);
   }
   emit_selection(ctx, rows.size(), out);
-  // The indexes of a relation (pg_index order), appended to `out`; how many.
-  // Their counters are kept for the indexes and relation_sizes collectors.
-  std::vector<std::pair<size_t, uint32_t>> index_at;  // (place in oids, position in index_facts)
-  auto append_indexes = [&cat, &index_at](uint32_t rel, std::vector<uint32_t>& out) {
-    auto [first, last] = cat.indexes_of(rel);
-    for (const uint32_t* i = first; i != last; ++i) {
-      index_at.emplace_back(out.size(), *i);
-      out.push_back(cat.index_facts[*i].indexrel);
-    }
-    return static_cast<size_t>(last - first);
-  };
   const std::string_view datname = ctx.database;
 
   std::vector<metrics::Family> fams;
@@ -232,100 +215,88 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     fams.back().reserve(rows.size(), label_bytes);
   }
 
-  // In batches: one guarded C call per batch, bounded memory.
-  constexpr size_t kBatch = 1024;
-  std::vector<uint32_t> oids;
-  std::vector<Layout> layout;
-  for (size_t first = 0; first < rows.size(); first += kBatch) {
-    const size_t last = std::min(rows.size(), first + kBatch);
-    oids.clear();
-    layout.clear();
-    index_at.clear();
-    for (size_t i = first; i < last; i++) {
-      const size_t r = rows[i];
-      Layout l;
-      const uint32_t oid = cat.oid(r);
-      const uint32_t toast = cat.facts[r].toast_oid;
-      l.table = oids.size();
-      oids.push_back(oid);
-      l.indexes = oids.size();
-      l.n_indexes = append_indexes(oid, oids);
-      l.has_toast = toast != 0;
-      if (l.has_toast) {
-        l.toast = oids.size();
-        oids.push_back(toast);
-        l.toast_indexes = oids.size();
-        l.n_toast_indexes = append_indexes(toast, oids);
-      }
-      layout.push_back(l);
+  // One pass over the statistics: all of them for the tables, the access
+  // counters of their TOAST tables and of every index of the catalog (those
+  // are kept for the indexes and relation_sizes collectors).
+  const size_t n_index = cat.index_facts.size();
+  pgx::StatsRequest request(rows.size(), n_index + rows.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    request.want_full(cat.oid(rows[i]), i);
+    request.want_counters(cat.facts[rows[i]].toast_oid, n_index + i);
+  }
+  for (size_t p = 0; p < n_index; p++) request.want_counters(cat.index_facts[p].indexrel, p);
+  ctx.scan_relation_stats(request);
+  request.counters.resize(n_index + rows.size());
+  ctx.remember_index_counters(request.counters);
+  const std::vector<pgx::AccessCounters>& counters = request.counters;
+
+  for (size_t i = 0; i < rows.size(); i++) {
+    const size_t r = rows[i];
+    const uint32_t toast = cat.facts[r].toast_oid;
+    const bool has_toast = toast != 0;
+    const auto [ix_first, ix_last] = cat.indexes_of(cat.oid(r));
+    const auto [tix_first, tix_last] =
+        has_toast ? cat.indexes_of(toast) : std::pair<const uint32_t*, const uint32_t*>{nullptr, nullptr};
+    const pgx::RelationStats& t = request.full[i];
+    const pgx::AccessCounters& ts = counters[n_index + i];
+    // Autovacuum never processes partitioned tables: no thresholds for them,
+    // and pg_statio_user_tables has no row for them.
+    const bool partitioned = cat.facts[r].kind == 'p';
+    double v[kFieldCount];
+    v[kSeqScan] = static_cast<double>(t.numscans);
+    v[kSeqTupRead] = static_cast<double>(t.tuples_returned);
+    v[kIdxScan] =
+        sum_over(counters, ix_first, ix_last, [](const pgx::AccessCounters& s) { return s.numscans; });
+    v[kIdxTupFetch] =
+        sum_over(counters, ix_first, ix_last, [](const pgx::AccessCounters& s) { return s.tuples_fetched; }) +
+        static_cast<double>(t.tuples_fetched);
+    v[kInserted] = static_cast<double>(t.tuples_inserted);
+    v[kUpdated] = static_cast<double>(t.tuples_updated);
+    v[kDeleted] = static_cast<double>(t.tuples_deleted);
+    v[kHotUpdated] = static_cast<double>(t.tuples_hot_updated);
+    v[kLive] = static_cast<double>(t.live_tuples);
+    v[kDead] = static_cast<double>(t.dead_tuples);
+    v[kModSinceAnalyze] = static_cast<double>(t.mod_since_analyze);
+    v[kLastVacuum] = t.last_vacuum;
+    v[kLastAutovacuum] = t.last_autovacuum;
+    v[kLastAnalyze] = t.last_analyze;
+    v[kLastAutoanalyze] = t.last_autoanalyze;
+    v[kVacuumCount] = static_cast<double>(t.vacuum_count);
+    v[kAutovacuumCount] = static_cast<double>(t.autovacuum_count);
+    v[kAnalyzeCount] = static_cast<double>(t.analyze_count);
+    v[kAutoanalyzeCount] = static_cast<double>(t.autoanalyze_count);
+    v[kAutovacuumAgo] = std::max(0.0, now - t.last_autovacuum);  // NaN stays NaN: never
+    v[kAutoanalyzeAgo] = std::max(0.0, now - t.last_autoanalyze);
+    if (std::isnan(t.last_autovacuum)) v[kAutovacuumAgo] = NAN;
+    if (std::isnan(t.last_autoanalyze)) v[kAutoanalyzeAgo] = NAN;
+    v[kAutovacuumRatio] = v[kAutoanalyzeRatio] = NAN;
+    if (std::optional<double> tuples = rs.number(r, cat.tuples_c); tuples && !partitioned) {
+      const AutovacuumThresholds th = autovacuum_thresholds(settings, *tuples, rs.text(r, cat.options_c));
+      v[kAutovacuumRatio] = ratio(static_cast<double>(t.dead_tuples), th.vacuum);
+      v[kAutoanalyzeRatio] = ratio(static_cast<double>(t.mod_since_analyze), th.analyze);
     }
-    const std::vector<pgx::RelationStats> st = ctx.relation_stats(oids);
-    for (const auto& [place, position] : index_at) ctx.remember_index_counters(position, st[place]);
+    v[kHeapRead] = partitioned ? NAN : static_cast<double>(t.blocks_fetched - t.blocks_hit);
+    v[kHeapHit] = partitioned ? NAN : static_cast<double>(t.blocks_hit);
+    v[kIdxRead] = partitioned ? NAN : sum_over(counters, ix_first, ix_last, [](const pgx::AccessCounters& s) {
+      return s.blocks_fetched - s.blocks_hit;
+    });
+    v[kIdxHit] = partitioned ? NAN : sum_over(counters, ix_first, ix_last, [](const pgx::AccessCounters& s) {
+      return s.blocks_hit;
+    });
+    v[kToastRead] = has_toast ? static_cast<double>(ts.blocks_fetched - ts.blocks_hit) : NAN;
+    v[kToastHit] = has_toast ? static_cast<double>(ts.blocks_hit) : NAN;
+    v[kTidxRead] =
+        has_toast ? sum_over(counters, tix_first, tix_last,
+                             [](const pgx::AccessCounters& s) { return s.blocks_fetched - s.blocks_hit; })
+                  : NAN;
+    v[kTidxHit] = has_toast ? sum_over(counters, tix_first, tix_last,
+                                       [](const pgx::AccessCounters& s) { return s.blocks_hit; })
+                            : NAN;
 
-    for (size_t i = first; i < last; i++) {
-      const size_t r = rows[i];
-      const Layout& l = layout[i - first];
-      const pgx::RelationStats& t = st[l.table];
-      // Autovacuum never processes partitioned tables: no thresholds for them,
-      // and pg_statio_user_tables has no row for them.
-      const bool partitioned = cat.facts[r].kind == 'p';
-      double v[kFieldCount];
-      v[kSeqScan] = static_cast<double>(t.numscans);
-      v[kSeqTupRead] = static_cast<double>(t.tuples_returned);
-      v[kIdxScan] =
-          sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.numscans; });
-      v[kIdxTupFetch] =
-          sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) { return s.tuples_fetched; }) +
-          static_cast<double>(t.tuples_fetched);
-      v[kInserted] = static_cast<double>(t.tuples_inserted);
-      v[kUpdated] = static_cast<double>(t.tuples_updated);
-      v[kDeleted] = static_cast<double>(t.tuples_deleted);
-      v[kHotUpdated] = static_cast<double>(t.tuples_hot_updated);
-      v[kLive] = static_cast<double>(t.live_tuples);
-      v[kDead] = static_cast<double>(t.dead_tuples);
-      v[kModSinceAnalyze] = static_cast<double>(t.mod_since_analyze);
-      v[kLastVacuum] = t.last_vacuum;
-      v[kLastAutovacuum] = t.last_autovacuum;
-      v[kLastAnalyze] = t.last_analyze;
-      v[kLastAutoanalyze] = t.last_autoanalyze;
-      v[kVacuumCount] = static_cast<double>(t.vacuum_count);
-      v[kAutovacuumCount] = static_cast<double>(t.autovacuum_count);
-      v[kAnalyzeCount] = static_cast<double>(t.analyze_count);
-      v[kAutoanalyzeCount] = static_cast<double>(t.autoanalyze_count);
-      v[kAutovacuumAgo] = std::max(0.0, now - t.last_autovacuum);  // NaN stays NaN: never
-      v[kAutoanalyzeAgo] = std::max(0.0, now - t.last_autoanalyze);
-      if (std::isnan(t.last_autovacuum)) v[kAutovacuumAgo] = NAN;
-      if (std::isnan(t.last_autoanalyze)) v[kAutoanalyzeAgo] = NAN;
-      v[kAutovacuumRatio] = v[kAutoanalyzeRatio] = NAN;
-      if (std::optional<double> tuples = rs.number(r, cat.tuples_c); tuples && !partitioned) {
-        const AutovacuumThresholds th = autovacuum_thresholds(settings, *tuples, rs.text(r, cat.options_c));
-        v[kAutovacuumRatio] = ratio(static_cast<double>(t.dead_tuples), th.vacuum);
-        v[kAutoanalyzeRatio] = ratio(static_cast<double>(t.mod_since_analyze), th.analyze);
-      }
-      v[kHeapRead] = partitioned ? NAN : static_cast<double>(t.blocks_fetched - t.blocks_hit);
-      v[kHeapHit] = partitioned ? NAN : static_cast<double>(t.blocks_hit);
-      v[kIdxRead] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
-        return s.blocks_fetched - s.blocks_hit;
-      });
-      v[kIdxHit] = partitioned ? NAN : sum_over(st, l.indexes, l.n_indexes, [](const pgx::RelationStats& s) {
-        return s.blocks_hit;
-      });
-      v[kToastRead] =
-          l.has_toast ? static_cast<double>(st[l.toast].blocks_fetched - st[l.toast].blocks_hit) : NAN;
-      v[kToastHit] = l.has_toast ? static_cast<double>(st[l.toast].blocks_hit) : NAN;
-      v[kTidxRead] =
-          l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
-                                 [](const pgx::RelationStats& s) { return s.blocks_fetched - s.blocks_hit; })
-                      : NAN;
-      v[kTidxHit] = l.has_toast ? sum_over(st, l.toast_indexes, l.n_toast_indexes,
-                                           [](const pgx::RelationStats& s) { return s.blocks_hit; })
-                                : NAN;
-
-      const metrics::LabelSet labels{
-          {"datname", datname}, {"schemaname", rs.text(r, cat.schema_c)}, {"relname", rs.text(r, cat.rel_c)}};
-      for (int k = 0; k < kFieldCount; k++) {
-        if (!std::isnan(v[k])) fams[k].add(labels, v[k]);
-      }
+    const metrics::LabelSet labels{
+        {"datname", datname}, {"schemaname", rs.text(r, cat.schema_c)}, {"relname", rs.text(r, cat.rel_c)}};
+    for (int k = 0; k < kFieldCount; k++) {
+      if (!std::isnan(v[k])) fams[k].add(labels, v[k]);
     }
   }
 }

@@ -38,9 +38,63 @@ struct RelationStats {
   double last_autoanalyze = NAN;
 };
 
-// The statistics of each relation in `oids`, from the current transaction's
-// statistics snapshot (stats_fetch_consistency applies as for the SQL
-// functions). Throws pgx::PgError if the server raises an error.
+// The statistics of each relation in `oids`, one lookup each (for a few
+// relations). Throws pgx::PgError if the server raises an error.
 std::vector<RelationStats> relation_stats(const std::vector<uint32_t>& oids);
+
+// The access counters of a relation: what an index, a TOAST table or its
+// index contributes to the per-table and per-index series (40 bytes, where
+// RelationStats is 160).
+struct AccessCounters {
+  int64_t numscans = 0, tuples_returned = 0, tuples_fetched = 0, blocks_fetched = 0, blocks_hit = 0;
+};
+
+// Which relations one pass over the statistics fills in, and where: each
+// oid gets a slot of `full` (RelationStats) or of `counters`. An open
+// addressing table of oids, so that the pass looks each entry up without
+// allocating.
+class StatsRequest {
+ public:
+  StatsRequest(size_t full, size_t counters) : full(full), counters(counters), full_(full) {
+    size_t capacity = 16;
+    while (capacity < 2 * (full + counters)) capacity *= 2;
+    mask_ = capacity - 1;
+    keys_.assign(capacity, 0);
+    slots_.assign(capacity, UINT32_MAX);
+  }
+  // Slot `slot` of full / counters receives the statistics of `oid` (the
+  // first request of an oid wins; oid 0 is ignored).
+  void want_full(uint32_t oid, size_t slot) { put(oid, static_cast<uint32_t>(slot)); }
+  void want_counters(uint32_t oid, size_t slot) { put(oid, static_cast<uint32_t>(full_ + slot)); }
+  std::vector<RelationStats> full;
+  std::vector<AccessCounters> counters;
+  // The slot of `oid` (full slots first), or UINT32_MAX.
+  uint32_t find(uint32_t oid) const noexcept {
+    for (size_t i = hash(oid);; i = (i + 1) & mask_) {
+      if (keys_[i] == oid) return slots_[i];
+      if (keys_[i] == 0) return UINT32_MAX;
+    }
+  }
+  size_t full_slots() const { return full_; }
+
+ private:
+  void put(uint32_t oid, uint32_t slot) {
+    if (oid == 0) return;
+    size_t i = hash(oid);
+    while (keys_[i] != 0 && keys_[i] != oid) i = (i + 1) & mask_;
+    if (keys_[i] == oid) return;
+    keys_[i] = oid;
+    slots_[i] = slot;
+  }
+  size_t hash(uint32_t oid) const noexcept { return (oid * 2654435761u) & mask_; }
+  size_t full_;
+  size_t mask_;
+  std::vector<uint32_t> keys_, slots_;
+};
+
+// Fills `request` in one pass over the server's statistics of the current
+// database's relations, keeping no reference to them (compat/table_stats.h);
+// a relation without statistics keeps its zeros. Throws pgx::PgError.
+void scan_relation_stats(StatsRequest& request);
 
 }  // namespace pgx

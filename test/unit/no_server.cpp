@@ -12,6 +12,10 @@ std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32
   throw std::runtime_error("unit tests have no database");
 }
 
+void Context::scan_relation_stats(pgx::StatsRequest&) const {
+  throw std::runtime_error("unit tests have no database");
+}
+
 pgx::ResultSet Context::query_as_owner(const std::string&, uint32_t, uint64_t) const {
   throw std::runtime_error("unit tests have no database");
 }
