@@ -72,14 +72,12 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
   rows.reserve(cat.index_facts.size());
   positions.reserve(cat.index_facts.size());
   for (size_t r = 0; r < cat.index_facts.size(); r++) {
-    const auto table = cat.row(cat.index_facts[r].indrel);
-    if (!table || !cat.is_table(*table)) continue;
-    const char kind = cat.facts[*table].kind;
+    const uint32_t table = cat.index_facts[r].table_row, index = cat.index_facts[r].index_row;
+    if (table == RelationCatalog::kNoRow || !cat.is_table(table)) continue;
+    const char kind = cat.facts[table].kind;
     if (kind != 'r' && kind != 'm') continue;
-    const uint32_t oid = cat.index_facts[r].indexrel;
-    const auto index = cat.row(oid);
-    if (!index) continue;
-    rows.push_back({r, *table, *index});
+    if (index == RelationCatalog::kNoRow) continue;
+    rows.push_back({r, table, index});
     positions.push_back(static_cast<uint32_t>(r));
   }
   const std::vector<IndexCounters> st = ctx.index_counters(positions);

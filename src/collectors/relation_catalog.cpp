@@ -102,9 +102,37 @@ RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& 
   }
   std::stable_sort(index_by_table.begin(), index_by_table.end(),
                    [this](uint32_t a, uint32_t b) { return index_facts[a].indrel < index_facts[b].indrel; });
+  for (size_t k = 0; k < index_by_table.size();) {
+    const uint32_t rel = index_facts[index_by_table[k]].indrel;
+    size_t end = k;
+    while (end < index_by_table.size() && index_facts[index_by_table[end]].indrel == rel) end++;
+    if (auto it = row_of.find(rel); it != row_of.end()) {
+      facts[it->second].index_first = static_cast<uint32_t>(k);
+      facts[it->second].index_count = static_cast<uint32_t>(end - k);
+    }
+    k = end;
+  }
+  for (IndexFacts& f : index_facts) {
+    if (auto it = row_of.find(f.indexrel); it != row_of.end())
+      f.index_row = static_cast<uint32_t>(it->second);
+    if (auto it = row_of.find(f.indrel); it != row_of.end()) f.table_row = static_cast<uint32_t>(it->second);
+  }
+  for (Facts& f : facts) {
+    if (auto it = row_of.find(f.toast_oid); f.toast_oid != 0 && it != row_of.end())
+      f.toast_row = static_cast<uint32_t>(it->second);
+  }
+  for (size_t r = 0; r < facts.size(); r++) {
+    if (is_table(r)) tables_by_name.push_back(static_cast<uint32_t>(r));
+  }
+  std::sort(tables_by_name.begin(), tables_by_name.end(), [this](uint32_t x, uint32_t y) {
+    const std::string_view xs = classes.text(x, schema_c), ys = classes.text(y, schema_c);
+    return xs != ys ? xs < ys : classes.text(x, rel_c) < classes.text(y, rel_c);
+  });
 }
 
 std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t rel) const {
+  if (auto it = row_of.find(rel); it != row_of.end()) return indexes_of_row(it->second);
+  // Not a relation of `classes` (a system catalog): its indexes are still in pg_index.
   const uint32_t* first = index_by_table.data();
   const uint32_t* last = first + index_by_table.size();
   auto lo = std::lower_bound(first, last, rel,

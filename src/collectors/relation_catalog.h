@@ -39,8 +39,12 @@ struct RelationCatalog {
   std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
   // Parsed once per catalog read (kept across scrapes with it), not once
   // per collector and scrape: the numbers of each `classes` row...
+  static constexpr uint32_t kNoRow = UINT32_MAX;
   struct Facts {
     uint32_t oid = 0, toast_oid = 0, parent = 0, relfilenode = 0;
+    // Where its indexes are in index_by_table, and its TOAST table's row:
+    // resolved once per catalog read, not looked up per collector and scrape.
+    uint32_t index_first = 0, index_count = 0, toast_row = kNoRow;
     char kind = 0;
     bool toast = false;
   };
@@ -49,13 +53,21 @@ struct RelationCatalog {
   // order within a table).
   struct IndexFacts {
     uint32_t indrel = 0, indexrel = 0;
+    uint32_t index_row = kNoRow, table_row = kNoRow;  // rows of `classes` (kNoRow: not read)
     bool valid = false, droppable = false;
     bool valid_known = false, droppable_known = false;
   };
   std::vector<IndexFacts> index_facts;
   std::vector<uint32_t> index_by_table;  // positions in index_facts
+  // The rows of the tables (is_table), by (schemaname, relname).
+  std::vector<uint32_t> tables_by_name;
   // The positions in index_facts of the indexes of `rel`, as [first, last).
   std::pair<const uint32_t*, const uint32_t*> indexes_of(uint32_t rel) const;
+  // The same for the relation at row `r`.
+  std::pair<const uint32_t*, const uint32_t*> indexes_of_row(size_t r) const {
+    const uint32_t* first = index_by_table.data() + facts[r].index_first;
+    return {first, first + facts[r].index_count};
+  }
 
   // From relation_catalog_sql() and kRelationIndexSql rows; throws on a
   // missing column.

@@ -46,44 +46,33 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
 
   // The tables' rows, sorted by (schema, table) like the per-table sums
   // always were.
-  std::vector<size_t> tables;
-  for (size_t r = 0; r < rs.rows(); r++) {
-    if (cat.is_table(r)) tables.push_back(r);
-  }
-  std::sort(tables.begin(), tables.end(), [&](size_t x, size_t y) {
-    const std::string_view xs = rs.text(x, schema_c), ys = rs.text(y, schema_c);
-    return xs != ys ? xs < ys : rs.text(x, rel_c) < rs.text(y, rel_c);
-  });
+  const std::vector<uint32_t>& tables = cat.tables_by_name;
   // Unused: never scanned (and droppable, valid). One statistics lookup per
   // index, in the order the loop below visits them.
   std::vector<uint32_t> index_positions;
   for (size_t t : tables) {
-    auto [first, last] = cat.indexes_of(cat.oid(t));
+    auto [first, last] = cat.indexes_of_row(t);
     index_positions.insert(index_positions.end(), first, last);
   }
   const std::vector<IndexCounters> index_stats = ctx.index_counters(index_positions);
 
   datadir::RelationFiles files(ctx.files.get());
-  std::string path;
+  const std::string database_dir = "base/" + cat.dboid;
   // The size of one relation's files; nullopt if it has none now (dropped).
   auto size_of_row = [&](size_t r) -> std::optional<double> {
     const char kind = cat.facts[r].kind;
+    std::optional<uint64_t> bytes;
     if (!rs.is_null(r, path_c)) {
-      path.assign(rs.text(r, path_c));
+      bytes = files.bytes(rs.text(r, path_c));  // another tablespace, a mapped catalog
     } else if (kind == 'p' || kind == 'I') {
       return 0.0;  // partitioned: no storage
     } else {
-      path.assign("base/").append(cat.dboid).append("/").append(std::to_string(cat.facts[r].relfilenode));
+      bytes = files.bytes(database_dir, cat.facts[r].relfilenode);
     }
-    auto bytes = files.bytes(path);
     if (!bytes) return std::nullopt;
     return static_cast<double>(*bytes);
   };
-  auto size_of = [&](uint32_t oid) -> std::optional<double> {
-    auto r = cat.row(oid);
-    if (!r) return std::nullopt;
-    return size_of_row(*r);
-  };
+
   auto has_storage = [&](size_t r) { return cat.facts[r].kind != 'p' && cat.facts[r].kind != 'I'; };
 
   metrics::Family table_size = out.gauge(
@@ -101,7 +90,9 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   struct Sizes {
     std::optional<double> table, indexes;
   };
-  std::unordered_map<size_t, Sizes> sizes;  // by row
+  std::vector<Sizes> sizes(tables.size());  // by place in `tables`
+  std::vector<uint32_t> place_of(rs.rows(), RelationCatalog::kNoRow);
+  for (size_t k = 0; k < tables.size(); k++) place_of[tables[k]] = static_cast<uint32_t>(k);
   std::unordered_map<uint32_t, std::vector<size_t>> partitions_of;
   for (size_t t : tables) {
     if (const uint32_t parent = cat.parent(t); parent != 0) partitions_of[parent].push_back(t);
@@ -117,13 +108,15 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     if (needed) {
       // The table, its TOAST table and the TOAST table's index, as pg_table_size.
       std::optional<double> size = size_of_row(t);
-      const uint32_t toast_oid = cat.facts[t].toast_oid;
+      const uint32_t toast_oid = cat.facts[t].toast_oid, toast_row = cat.facts[t].toast_row;
       if (size && toast_oid != 0) {
-        auto toast = size_of(toast_oid);
+        auto toast = toast_row != RelationCatalog::kNoRow ? size_of_row(toast_row) : std::nullopt;
         size = toast ? std::optional<double>(*size + *toast) : std::nullopt;
-        auto [first, last] = cat.indexes_of(toast_oid);
+        auto [first, last] =
+            toast_row != RelationCatalog::kNoRow ? cat.indexes_of_row(toast_row) : cat.indexes_of(toast_oid);
         for (const uint32_t* i = first; i != last; ++i) {
-          auto tsize = size_of(cat.index_facts[*i].indexrel);
+          const uint32_t irow = cat.index_facts[*i].index_row;
+          auto tsize = irow != RelationCatalog::kNoRow ? size_of_row(irow) : std::nullopt;
           size = size && tsize ? std::optional<double>(*size + *tsize) : std::nullopt;
         }
       }
@@ -131,7 +124,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     }
     double sum = 0;
     bool sum_known = true;
-    auto [first, last] = cat.indexes_of(oid);
+    auto [first, last] = cat.indexes_of_row(t);
     for (const uint32_t* i = first; i != last; ++i) {
       const RelationCatalog::IndexFacts& ix = cat.index_facts[*i];
       const IndexCounters& st = index_stats[stat_i++];
@@ -139,9 +132,9 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
       // Tables the relations_* settings leave out have no series; their
       // unused indexes still count in pg_index_unused_size_bytes.
       if (!needed && !unused) continue;
-      const auto irow = cat.row(ix.indexrel);
-      if (!irow || !has_storage(*irow)) continue;  // a partitioned index: no storage
-      const auto size = size_of_row(*irow);
+      const uint32_t irow = ix.index_row;
+      if (irow == RelationCatalog::kNoRow || !has_storage(irow)) continue;  // a partitioned index: no storage
+      const auto size = size_of_row(irow);
       if (needed) {
         if (size) {
           sum += *size;
@@ -149,7 +142,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
             index_size.add({{"datname", datname},
                             {"schemaname", rs.text(t, schema_c)},
                             {"relname", rs.text(t, rel_c)},
-                            {"indexrelname", rs.text(*irow, rel_c)}},
+                            {"indexrelname", rs.text(irow, rel_c)}},
                            *size);
           }
         } else {
@@ -165,7 +158,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
       }
     }
     if (needed && sum_known) own.indexes = sum;
-    if (needed) sizes[t] = own;
+    if (needed) sizes[place_of[t]] = own;
   }
   // A partitioned table has no storage of its own: its sizes are those of
   // its partitions added up (sub-partitioned ones too), as dashboards that
@@ -183,8 +176,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
       }
       return sum;
     }
-    auto it = sizes.find(t);
-    return it == sizes.end() ? Sizes{} : it->second;
+    return place_of[t] == RelationCatalog::kNoRow ? Sizes{} : sizes[place_of[t]];
   };
   // Pass 2, in table order: the per-table series.
   for (size_t t : tables) {

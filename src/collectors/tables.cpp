@@ -234,9 +234,12 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
     const size_t r = rows[i];
     const uint32_t toast = cat.facts[r].toast_oid;
     const bool has_toast = toast != 0;
-    const auto [ix_first, ix_last] = cat.indexes_of(cat.oid(r));
-    const auto [tix_first, tix_last] =
-        has_toast ? cat.indexes_of(toast) : std::pair<const uint32_t*, const uint32_t*>{nullptr, nullptr};
+    const auto [ix_first, ix_last] = cat.indexes_of_row(r);
+    const uint32_t toast_row = cat.facts[r].toast_row;
+    const auto [tix_first, tix_last] = !has_toast
+                                           ? std::pair<const uint32_t*, const uint32_t*>{nullptr, nullptr}
+                                       : toast_row != RelationCatalog::kNoRow ? cat.indexes_of_row(toast_row)
+                                                                              : cat.indexes_of(toast);
     const pgx::RelationStats& t = request.full[i];
     const pgx::AccessCounters& ts = counters[n_index + i];
     // Autovacuum never processes partitioned tables: no thresholds for them,

@@ -39,27 +39,35 @@ std::optional<uint64_t> stat_relation(std::string_view path) {
 std::optional<uint64_t> RelationFiles::bytes(std::string_view path) {
   if (!plausible_relation_path(path)) return std::nullopt;
   const size_t slash = path.rfind('/');
-  const std::string_view dir = path.substr(0, slash);
+  auto main = parse_name(path.substr(slash + 1));
+  if (!main || main->fork != 0 || main->segment != 0) return std::nullopt;
+  return bytes(path.substr(0, slash), main->node);
+}
+
+std::optional<uint64_t> RelationFiles::bytes(std::string_view dir, uint32_t node) {
   if (!looked_ || dir != dir_) {
+    if (!plausible_relation_path(std::string(dir) + "/0")) return std::nullopt;  // a folder of relations
     dir_.assign(dir);
     listing_ = sizes_->listing(dir_);
     looked_ = true;
   }
   if (listing_ == nullptr) return std::nullopt;
-  auto main = parse_name(path.substr(slash + 1));
-  if (!main || main->fork != 0 || main->segment != 0) return std::nullopt;
+  File main;
+  main.node = node;
   // This relation's files as listed, in (fork, segment) order. Like
   // PostgreSQL's own sum, a fork ends at its first missing segment.
   const std::vector<File>& files = listing_->files;
-  auto it = std::lower_bound(files.begin(), files.end(), *main);
-  if (it == files.end() || it->node != main->node || it->fork != 0 || it->segment != 0) {
+  auto it = std::lower_bound(files.begin(), files.end(), main);
+  if (it == files.end() || it->node != node || it->fork != 0 || it->segment != 0) {
     misses_++;
+    std::string path(dir);
+    path.append("/").append(std::to_string(node));
     return stat_relation(path);
   }
   uint64_t total = 0;
   int fork = -1;
   uint32_t next_segment = 0;
-  for (; it != files.end() && it->node == main->node; ++it) {
+  for (; it != files.end() && it->node == node; ++it) {
     if (it->fork != fork) {
       fork = it->fork;
       next_segment = 0;

@@ -24,7 +24,16 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // also escapes what the text format wants escaped in a label value
 // (backslash, double quote, newline).
 void append_utf8(std::string& out, std::string_view s, bool escape) {
-  size_t i = 0;
+  // Most text (names of tables, indexes, schemas) is plain ASCII with nothing
+  // to escape: that is copied at once.
+  size_t plain = 0;
+  while (plain < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[plain]);
+    if (c >= 0x80 || (escape && (c == '\\' || c == '"' || c == '\n'))) break;
+    plain++;
+  }
+  out.append(s.data(), plain);
+  size_t i = plain;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {

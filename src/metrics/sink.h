@@ -154,6 +154,9 @@ std::string sanitize_help(std::string_view text);
 template <typename It>
 void LabelSet::assign(It begin, It end) {
   text_.clear();
+  size_t bytes = 1;  // one allocation for the usual, unescaped, labels
+  for (It it = begin; it != end; ++it) bytes += it->first.size() + it->second.size() + 4;
+  text_.reserve(bytes);
   for (It it = begin; it != end; ++it) append(it->first, it->second);
   if (!text_.empty()) text_.push_back('}');
 }
