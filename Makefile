@@ -6,7 +6,13 @@ EXTENSION  = pg_exporter
 DATA       = pg_exporter--1.0.sql pg_exporter--1.0--1.1.sql
 PGFILEDESC = "pg_exporter - Prometheus exporter inside PostgreSQL"
 
-SRCS := $(sort $(wildcard src/*.cpp src/*/*.cpp))
+# gzip (src/compress/gzip.h): ISA-L's igzip where pkg-config finds libisal
+# (4.5x zlib's speed on an exposition, bench/compress.cpp), else zlib.
+# GZIP=zlib forces zlib.
+GZIP ?= $(shell pkg-config --exists libisal && echo isal || echo zlib)
+GZIP_SRC  := src/compress/gzip_$(GZIP).cpp
+GZIP_LIBS := $(if $(filter isal,$(GZIP)),$(shell pkg-config --libs libisal))
+SRCS := $(sort $(filter-out src/compress/gzip_%.cpp,$(wildcard src/*.cpp src/*/*.cpp)) $(GZIP_SRC))
 OBJS  = $(SRCS:.cpp=.o)
 
 REGRESS      = setup sql_interface guc collectors wal tables connections vacuum locks_more statements settings_restart buffercache relation_filter custom_metrics upgrade
@@ -35,7 +41,7 @@ ifneq ($(WERROR),)
 PG_CXXFLAGS += -Werror
 endif
 # gcc -shared links the module: libstdc++ is not added for us.
-SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) -lstdc++
+SHLIB_LINK += $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) $(GZIP_LIBS) -lstdc++
 
 # Sanitizer build: ASan + UBSan, every report fatal (no recovery), no
 # -fwrapv so that signed overflow is reported. The unit tests always use it;
@@ -66,7 +72,7 @@ UNIT_SRCS := test/unit/main.cpp test/unit/no_server.cpp $(sort $(wildcard test/u
 # Collectors link in too (all but context.cpp, their only door to the server),
 # so that their version-dependent SQL builders are unit-tested for every
 # supported server version; test/unit/no_server.cpp stands in for that door.
-UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
+UNIT_LIB_SRCS := src/pg/result.cpp src/scrape/remote.cpp $(GZIP_SRC) $(sort $(wildcard src/http/*.cpp src/procfs/*.cpp src/metrics/*.cpp src/spool/*.cpp src/tls/*.cpp src/datadir/*.cpp src/webconfig/*.cpp)) \
                  $(filter-out src/collectors/context.cpp,$(sort $(wildcard src/collectors/*.cpp)))
 UNIT_OBJS := $(patsubst %.cpp,$(SAN_DIR)/%.o,$(UNIT_SRCS) $(UNIT_LIB_SRCS))
 
@@ -79,7 +85,7 @@ $(SAN_DIR)/%.o: %.cpp
 -include $(patsubst %.cpp,$(SAN_DIR)/%.d,$(SAN_SRCS))
 
 test/unit/all_tests.bin: $(UNIT_OBJS)
-	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
+	$(CXX) $(SAN_FLAGS) -o $@ $(UNIT_OBJS) $(PROM_LIBS) $(CRYPTO_LIBS) $(ENDPOINT_LIBS) $(GZIP_LIBS)
 
 unitcheck: test/unit/all_tests.bin
 	./test/unit/all_tests.bin
@@ -102,8 +108,8 @@ fuzz_srcs_http_request = src/http/request.cpp src/http/text.cpp
 # The server with everything it sends through: TLS, gzip, OpenMetrics, access.
 fuzz_srcs_http_server  = src/http/server.cpp src/http/request.cpp src/http/text.cpp src/http/response.cpp src/spool/file.cpp \
                          src/http/access.cpp src/http/basic_auth.cpp src/http/body_stream.cpp src/http/negotiate.cpp \
-                         src/http/tls_server.cpp src/metrics/openmetrics.cpp src/tls/certificate.cpp
-fuzz_libs_http_server  = $(CRYPTO_LIBS) $(ENDPOINT_LIBS)
+                         src/http/tls_server.cpp src/metrics/openmetrics.cpp src/tls/certificate.cpp $(GZIP_SRC)
+fuzz_libs_http_server  = $(CRYPTO_LIBS) $(ENDPOINT_LIBS) $(GZIP_LIBS)
 fuzz_srcs_tls_server   = $(fuzz_srcs_http_server)
 fuzz_libs_tls_server   = $(fuzz_libs_http_server)
 fuzz_srcs_webconfig    = src/webconfig/web_config.cpp src/tls/certificate.cpp src/http/basic_auth.cpp src/http/negotiate.cpp src/http/text.cpp

@@ -137,7 +137,7 @@ if [ "$method" = chroot ]; then
   chroot "$ch" /bin/bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
     apt-get install -y -qq --no-install-recommends postgresql-$ver$tsel postgresql-server-dev-$ver$tsel postgresql-client-$ver$tsel ${tsel:+libpq-dev$tsel libpq5$tsel} \
       build-essential pkg-config ca-certificates prometheus-cpp-dev libipc-run-perl libssl-dev openssl \
-      zlib1g-dev libcrypt-dev libyaml-cpp-dev curl $promtool_pkg >/dev/null" >&2
+      libisal-dev zlib1g-dev libcrypt-dev libyaml-cpp-dev curl $promtool_pkg >/dev/null" >&2
   [ -z "$promtool_pkg" ] && install -m 755 /usr/bin/promtool "$ch/usr/local/bin/promtool"
   # The TLS test scrapes with the host's Prometheus and compares with its
   # postgres_exporter (Go binaries, fine on the chroot's newer glibc).

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -40,17 +39,10 @@ BodyStream::BodyStream(std::shared_ptr<const Body> body, const StreamOptions& op
     : body_(std::move(body)), opt_(options) {
   transform_ = opt_.openmetrics || opt_.gzip || opt_.chunked;
   if (opt_.openmetrics) om_ = std::make_unique<metrics::OpenMetricsWriter>();
-  if (opt_.gzip) {
-    z_ = std::make_unique<z_stream_s>();
-    std::memset(z_.get(), 0, sizeof(z_stream_s));
-    // 15 + 16: a gzip header and trailer around the deflate stream.
-    z_ready_ = deflateInit2(z_.get(), opt_.gzip_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-  }
+  if (opt_.gzip) gzip_ = std::make_unique<codec::GzipStream>(opt_.gzip_level);
 }
 
-BodyStream::~BodyStream() {
-  if (z_ready_) deflateEnd(z_.get());
-}
+BodyStream::~BodyStream() = default;
 
 bool BodyStream::read_input(std::string_view* view, std::string* error) {
   const std::vector<spool::Piece>& parts = parts_of(body_);
@@ -73,28 +65,6 @@ bool BodyStream::read_input(std::string_view* view, std::string* error) {
     return true;
   }
   *view = std::string_view();
-  return true;
-}
-
-bool BodyStream::deflate_into(std::string_view in, bool finish, std::string* out, std::string* error) {
-  if (!z_ready_) {
-    *error = "gzip: could not initialise zlib";
-    return false;
-  }
-  z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z_->avail_in = static_cast<uInt>(in.size());
-  unsigned char buf[16384];
-  for (;;) {
-    z_->next_out = buf;
-    z_->avail_out = sizeof buf;
-    const int rc = deflate(z_.get(), finish ? Z_FINISH : Z_NO_FLUSH);
-    if (rc == Z_STREAM_ERROR) {
-      *error = "gzip: deflate failed";
-      return false;
-    }
-    out->append(reinterpret_cast<char*>(buf), sizeof buf - z_->avail_out);
-    if (finish ? rc == Z_STREAM_END : (z_->avail_in == 0 && z_->avail_out != 0)) break;
-  }
   return true;
 }
 
@@ -129,7 +99,7 @@ bool BodyStream::produce(std::string* error) {
     }
     if (opt_.gzip) {
       z.clear();
-      if (!deflate_into(stage, last, &z, error)) return false;
+      if (!gzip_->write(stage, last, &z, error)) return false;
       stage = z;
     }
     frame(std::string(stage));

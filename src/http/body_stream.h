@@ -2,17 +2,16 @@
 // ranges of a spool file), turned into OpenMetrics and/or gzip-compressed
 // and chunk-framed as they are sent, so that a 60 MB scrape is never held
 // a second time in any form. Each step does bounded work (one input block),
-// so a large compressed body does not stall the event loop. Pure C++ (zlib).
+// so a large compressed body does not stall the event loop. Pure C++.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "compress/gzip.h"
 #include "http/response.h"
 #include "metrics/openmetrics.h"
-
-struct z_stream_s;
 
 namespace http {
 
@@ -58,7 +57,6 @@ class BodyStream {
   bool read_input(std::string_view* view, std::string* error);
   bool produce(std::string* error);
   void frame(const std::string& data);
-  bool deflate_into(std::string_view in, bool finish, std::string* out, std::string* error);
 
   std::shared_ptr<const Body> body_;
   StreamOptions opt_;
@@ -71,8 +69,7 @@ class BodyStream {
   size_t out_pos_ = 0;
   bool finished_ = false;
   std::unique_ptr<metrics::OpenMetricsWriter> om_;
-  std::unique_ptr<z_stream_s> z_;
-  bool z_ready_ = false;
+  std::unique_ptr<codec::GzipStream> gzip_;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 
