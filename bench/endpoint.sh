@@ -104,7 +104,7 @@ psql=("$bin/psql" -X -q -h "$dir" -p "$pgport" -U postgres -d postgres -v ON_ERR
 case $pe_queries in *.gz) zcat "$pe_queries" >"$dir/queries.yaml" ;; *) cp "$pe_queries" "$dir/queries.yaml" ;; esac
 sed -i -E 's/\b(total|min|max|mean|stddev)_time \/ 1000/\1_exec_time \/ 1000/g' "$dir/queries.yaml"
 for _ in $(seq 1 100); do curl -sf --max-time 5 -o /dev/null "http://127.0.0.1:$hport/" && break; sleep 0.2; done
-g++ -O2 -o "$dir/compress" "$here/compress.cpp" -lz -ldeflate
+g++ -O2 -o "$dir/compress" "$here/compress.cpp" -lz -ldeflate -lisal
 
 cpu_ticks() {  # pids... -> utime+stime in ticks
   local sum=0 p
