@@ -26,7 +26,7 @@ echo "== build dependencies (debian/control.in) in $ch"
 # 19 is in experimental only: its server-dev package comes from there.
 tsel=; [ "$ver" = 19 ] && tsel=/experimental
 in_ch bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends \
-  debhelper dpkg-dev fakeroot postgresql-common-dev postgresql-server-dev-$ver$tsel curl >/dev/null"
+  debhelper dpkg-dev fakeroot postgresql-common-dev postgresql-server-dev-$ver$tsel libisal-dev curl >/dev/null"
 
 echo "== dpkg-buildpackage (PostgreSQL $ver)"
 b=/tmp/pg-exporter-deb-$ver
