@@ -61,6 +61,8 @@ struct Context {
   const Sessions& sessions() const;
   // Runs one read-only statement (guarded SPI). Throws pgx::PgError.
   pgx::ResultSet query(const char* sql) const;
+  // The same, a batch of rows at a time (pg/session.h).
+  void query_batches(const char* sql, const std::function<void(const pgx::ResultSet&)>& each) const;
   // What the worker keeps from one scrape for the next (null: nothing).
   std::shared_ptr<KeptReads> kept;
   // query() for a statement whose result changes only with a configuration

@@ -10,6 +10,10 @@ namespace collectors {
 
 pgx::ResultSet Context::query(const char* sql) const { return pgx::query(sql); }
 
+void Context::query_batches(const char* sql, const std::function<void(const pgx::ResultSet&)>& each) const {
+  pgx::query_batches(sql, each);
+}
+
 std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>& oids) const {
   return pgx::relation_stats(oids);
 }

@@ -41,24 +41,23 @@ const char* const kRelationIndexSql =
     "  NOT (indisprimary OR indisunique OR indisexclusion) AS droppable "
     "FROM pg_index";
 
-RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& indexes) {
+void RelationCatalog::add_classes(const pgx::ResultSet& c) {
   const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"),
                toast_rel_c = c.require("reltoastrelid"), schema_in = c.require("schemaname"),
                rel_in = c.require("relname"), toast_c = c.require("toast"), dboid_c = c.require("dboid"),
                node_c = c.require("relfilenode"), path_in = c.require("path"),
                tuples_in = c.require("reltuples"), options_in = c.require("reloptions");
   const int parent_c = c.column("parent");
-  const size_t indrel_c = indexes.require("indrelid"), indexrel_c = indexes.require("indexrelid"),
-               valid_c = indexes.require("valid"), droppable_c = indexes.require("droppable");
   auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
-  facts.resize(c.rows());
-  row_of.reserve(c.rows());
-  classes.reset(5);
-  for (size_t k : {schema_c, rel_c, path_c, tuples_c, options_c}) {
-    static const char* const names[] = {"schemaname", "relname", "path", "reltuples", "reloptions"};
-    classes.set_column_name(k, names[k]);
+  const size_t base = facts.size();
+  facts.resize(base + c.rows());
+  if (classes.columns() == 0) {
+    classes.reset(5);
+    for (size_t k : {schema_c, rel_c, path_c, tuples_c, options_c}) {
+      static const char* const names[] = {"schemaname", "relname", "path", "reltuples", "reloptions"};
+      classes.set_column_name(k, names[k]);
+    }
   }
-  classes.reserve(c.rows(), 0);
   std::string cell;
   auto copy = [&](size_t r, size_t from, size_t to, bool wanted) {
     if (!wanted || c.is_null(r, from)) {
@@ -69,7 +68,7 @@ RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& 
     }
   };
   for (size_t r = 0; r < c.rows(); r++) {
-    Facts& f = facts[r];
+    Facts& f = facts[base + r];
     f.oid = u32(c.number(r, oid_c));
     f.toast_oid = u32(c.number(r, toast_rel_c));
     f.relfilenode = u32(c.number(r, node_c));
@@ -77,7 +76,7 @@ RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& 
     const std::string_view kind = c.text(r, kind_c);
     f.kind = kind.size() == 1 ? kind[0] : '?';
     f.toast = c.number(r, toast_c).value_or(0) != 0;
-    row_of.emplace(f.oid, r);
+    row_of.emplace(f.oid, base + r);
     if (dboid.empty()) dboid.assign(c.text(r, dboid_c));
     const bool table = !f.toast && f.kind != 'i' && f.kind != 'I';
     classes.add_row();
@@ -87,6 +86,12 @@ RelationCatalog::RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& 
     copy(r, tuples_in, tuples_c, table);
     copy(r, options_in, options_c, table);
   }
+}
+
+void RelationCatalog::finish(const pgx::ResultSet& indexes) {
+  const size_t indrel_c = indexes.require("indrelid"), indexrel_c = indexes.require("indexrelid"),
+               valid_c = indexes.require("valid"), droppable_c = indexes.require("droppable");
+  auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
   index_facts.resize(indexes.rows());
   index_by_table.resize(indexes.rows());
   for (size_t r = 0; r < indexes.rows(); r++) {
@@ -195,7 +200,11 @@ const RelationCatalog& Context::relation_catalog() const {
     // Kept apart from `value` (which refers to it): a failure between the two
     // reads leaves the first for the next collector to ask.
     if (!catalog->indexes) catalog->indexes = query(kRelationIndexSql);
-    catalog->value.emplace(query(relation_catalog_sql(server_version).c_str()), *catalog->indexes);
+    RelationCatalog built;
+    query_batches(relation_catalog_sql(server_version).c_str(),
+                  [&built](const pgx::ResultSet& batch) { built.add_classes(batch); });
+    built.finish(*catalog->indexes);
+    catalog->value.emplace(std::move(built));
     catalog->indexes.reset();  // parsed into index_facts
     catalog->reads++;
   }

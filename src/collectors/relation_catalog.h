@@ -71,7 +71,16 @@ struct RelationCatalog {
 
   // From relation_catalog_sql() and kRelationIndexSql rows; throws on a
   // missing column.
-  RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& i);
+  RelationCatalog(const pgx::ResultSet& c, const pgx::ResultSet& i) {
+    add_classes(c);
+    finish(i);
+  }
+  // Or built a batch of relation_catalog_sql() rows at a time (the read is
+  // then never held whole next to this copy of it: at 20,000 tables the
+  // result is twice the size of the copy), then finished with pg_index.
+  RelationCatalog() = default;
+  void add_classes(const pgx::ResultSet& c);
+  void finish(const pgx::ResultSet& i);
   // The row of a relation, or nullopt when it is not one of these.
   std::optional<size_t> row(uint32_t oid) const;
   // A user table or materialized view (also partitioned): not TOAST, not an index.

@@ -104,7 +104,10 @@ void make_room_in_plan_cache() {
 
 }  // namespace
 
-ResultSet query(const char* sql) {
+namespace {
+
+// query() and query_batches(): into `rs`, or a batch at a time to `each`.
+void run_query(const char* sql, ResultSet& rs, const std::function<void(const ResultSet&)>* each) {
   make_room_in_plan_cache();
   auto it = plan_cache().find(sql);
   QueryArgs args{sql, nullptr, nullptr, it == plan_cache().end() ? nullptr : it->second, nullptr};
@@ -116,21 +119,30 @@ ResultSet query(const char* sql) {
     throw;
   }
   if (args.kept != nullptr) plan_cache().emplace(sql, args.kept);
-  ResultSet rs;
   uint64_t bytes = 0;
+  size_t rows = 0;
   try {
     for (bool first = true;; first = false) {
       spi::ScratchContext scratch;
       spi::RawResult raw;
       FetchArgs fetch{args.portal, scratch.get(), &raw};
       guard([&] { fetch_rows(&fetch); });
-      if (first) {
-        auto last = last_sizes().find(sql);
-        spi::start_result_set(raw, rs,
-                              last == last_sizes().end() ? 0 : last->second.first + last->second.first / 8,
-                              last == last_sizes().end() ? 0 : last->second.second + last->second.second / 8);
+      if (each != nullptr) {
+        ResultSet batch;
+        spi::start_result_set(raw, batch, 0, 0);
+        spi::append_rows(raw, batch);
+        rows += batch.rows();
+        (*each)(batch);
+      } else {
+        if (first) {
+          auto last = last_sizes().find(sql);
+          spi::start_result_set(
+              raw, rs, last == last_sizes().end() ? 0 : last->second.first + last->second.first / 8,
+              last == last_sizes().end() ? 0 : last->second.second + last->second.second / 8);
+        }
+        spi::append_rows(raw, rs);
+        rows = rs.rows();
       }
-      spi::append_rows(raw, rs);
       bytes += raw.bytes;
       if (bytes > spi::kMaxResultBytes)
         throw PgError(
@@ -144,9 +156,21 @@ ResultSet query(const char* sql) {
     throw;
   }
   guard([&] { close_cursor(args.portal); });
-  if (last_sizes().size() < kMaxCachedPlans || last_sizes().count(sql))
-    last_sizes()[sql] = {rs.rows(), bytes};
+  if (each == nullptr && (last_sizes().size() < kMaxCachedPlans || last_sizes().count(sql)))
+    last_sizes()[sql] = {rows, bytes};
+}
+
+}  // namespace
+
+ResultSet query(const char* sql) {
+  ResultSet rs;
+  run_query(sql, rs, nullptr);
   return rs;
+}
+
+void query_batches(const char* sql, const std::function<void(const ResultSet&)>& each) {
+  ResultSet unused;
+  run_query(sql, unused, &each);
 }
 
 namespace {

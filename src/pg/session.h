@@ -4,6 +4,7 @@
 // No PostgreSQL header here: the scrape and the collectors include this.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "pg/error.h"
@@ -15,6 +16,10 @@ namespace pgx {
 // Must be called inside a transaction (and, for the scrape, a subtransaction
 // that the caller rolls back if this throws).
 ResultSet query(const char* sql);
+// The same, the rows handed to `each` a batch at a time (each batch a
+// ResultSet of its own, same columns) and never held whole: for a result
+// that the caller keeps in another form (the 120,000-row catalog read).
+void query_batches(const char* sql, const std::function<void(const ResultSet&)>& each);
 
 // In the worker, no transaction begins (so no SQL runs) until it has taken
 // on its role: it connects as the bootstrap superuser (pg/backend.h).

@@ -8,6 +8,10 @@ namespace collectors {
 
 pgx::ResultSet Context::query(const char*) const { throw std::runtime_error("unit tests have no database"); }
 
+void Context::query_batches(const char*, const std::function<void(const pgx::ResultSet&)>&) const {
+  throw std::runtime_error("unit tests have no database");
+}
+
 std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>&) const {
   throw std::runtime_error("unit tests have no database");
 }
