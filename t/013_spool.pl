@@ -18,13 +18,22 @@ my $pid = wait_for_worker($node);
 ok(wait_for_listening($port), 'endpoint answers');
 my $pm_start = $node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()');
 
-# 1,500 tables: a per-table family is ~150 kB, over the 64 kB spool block.
-my $tables = 1500;
-$node->safe_psql('postgres', qq{
-DO \$\$ BEGIN FOR i IN 1..$tables LOOP
-  EXECUTE format('CREATE TABLE spool_t%s (id int PRIMARY KEY)', i);
+# 2,100 tables: a per-table family is ~200 kB, over the 64 kB spool block;
+# with their TOAST tables and indexes 8,400 pg_class rows, so the catalog
+# read comes in two cursor batches (8,192 rows each).
+my $tables = 2100;
+# 700 a transaction: each holds 4 locks until commit (the lock table's default room is 6,400).
+for my $from (map { 1 + 700 * $_ } 0 .. 2)
+{
+	my $to = $from + 699;
+	$node->safe_psql('postgres', qq{
+DO \$\$ BEGIN FOR i IN $from..$to LOOP
+  EXECUTE format('CREATE TABLE spool_t%s (id int PRIMARY KEY, v text)', i);
 END LOOP; END \$\$;
 });
+}
+cmp_ok($node->safe_psql('postgres', 'SELECT count(*) FROM pg_class'), '>', 8192,
+	'more pg_class rows than a cursor batch');
 my $tmp = $node->data_dir . '/base/pgsql_tmp';
 
 sub fd_count { opendir(my $d, "/proc/$pid/fd") or die "/proc/$pid/fd: $!"; my $n = () = readdir($d); closedir $d; return $n; }
