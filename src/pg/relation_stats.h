@@ -57,7 +57,11 @@ class StatsRequest {
  public:
   StatsRequest(size_t full, size_t counters) : full(full), counters(counters), full_(full) {
     size_t capacity = 16;
-    while (capacity < 2 * (full + counters)) capacity *= 2;
+    shift_ = 28;
+    while (capacity < 2 * (full + counters)) {
+      capacity *= 2;
+      shift_--;
+    }
     mask_ = capacity - 1;
     keys_.assign(capacity, 0);
     slots_.assign(capacity, UINT32_MAX);
@@ -86,9 +90,12 @@ class StatsRequest {
     keys_[i] = oid;
     slots_[i] = slot;
   }
-  size_t hash(uint32_t oid) const noexcept { return (oid * 2654435761u) & mask_; }
+  // Fibonacci hashing: the product's top bits, which every bit of the oid
+  // reaches (oids that step by a power of two would share the low bits).
+  size_t hash(uint32_t oid) const noexcept { return static_cast<uint32_t>(oid * 2654435761u) >> shift_; }
   size_t full_;
   size_t mask_;
+  int shift_;
   std::vector<uint32_t> keys_, slots_;
 };
 
