@@ -47,8 +47,9 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   // The tables' rows, sorted by (schema, table) like the per-table sums
   // always were.
   const std::vector<uint32_t>& tables = cat.tables_by_name;
-  // Unused: never scanned (and droppable, valid). One statistics lookup per
-  // index, in the order the loop below visits them.
+  // Unused: never scanned (and droppable, valid). Each index's counters (the
+  // tables collector's statistics pass read them), in the order the loop
+  // below visits them.
   std::vector<uint32_t> index_positions;
   for (size_t t : tables) {
     auto [first, last] = cat.indexes_of_row(t);
