@@ -47,13 +47,12 @@ struct Context {
   const RelationCatalog& relation_catalog() const;
   // The counters of the catalog's indexes at these positions of
   // index_facts: what a collector of this scrape read already, the others
-  // looked up now (throws like relation_stats()).
+  // read now (throws like scan_relation_stats()).
   std::shared_ptr<std::vector<IndexCounters>> index_counters_seen =
       std::make_shared<std::vector<IndexCounters>>();
   std::vector<IndexCounters> index_counters(const std::vector<uint32_t>& positions) const;
-  // Keeps what a collector read of the index at `position` for the others.
-  void remember_index_counters(uint32_t position, const pgx::RelationStats& s) const;
-  // The same for every index of the catalog: counters[p] is index_facts[p]'s.
+  // Keeps what a collector read of every index of the catalog for the
+  // others: counters[p] is index_facts[p]'s.
   void remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const;
   std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
   // pg_stat_activity and the database names, read the first time a
@@ -68,9 +67,8 @@ struct Context {
   // query() for a statement whose result changes only with a configuration
   // reload: run once per reload where reads are kept.
   std::shared_ptr<const pgx::ResultSet> query_until_reload(const char* sql) const;
-  // Statistics of these tables/indexes from the server's C API (guarded).
-  std::vector<pgx::RelationStats> relation_stats(const std::vector<uint32_t>& oids) const;
-  // The same for many relations, in one pass over the server's statistics.
+  // Statistics of tables and indexes from the server's C API, in one pass
+  // over them (guarded).
   void scan_relation_stats(pgx::StatsRequest& request) const;
 
   // User-defined queries (custom metrics) run as the role that owns them,

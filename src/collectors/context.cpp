@@ -14,10 +14,6 @@ void Context::query_batches(const char* sql, const std::function<void(const pgx:
   pgx::query_batches(sql, each);
 }
 
-std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>& oids) const {
-  return pgx::relation_stats(oids);
-}
-
 void Context::scan_relation_stats(pgx::StatsRequest& request) const { pgx::scan_relation_stats(request); }
 
 pgx::ResultSet Context::query_as_owner(const std::string& sql, uint32_t owner, uint64_t max_rows) const {

@@ -162,12 +162,6 @@ uint32_t RelationCatalog::parent(size_t r) const { return facts[r].parent; }
 
 uint32_t RelationCatalog::oid(size_t r) const { return facts[r].oid; }
 
-void Context::remember_index_counters(uint32_t position, const pgx::RelationStats& s) const {
-  std::vector<IndexCounters>& seen = *index_counters_seen;
-  if (seen.size() <= position) seen.resize(relation_catalog().index_facts.size());
-  if (position < seen.size()) seen[position].set(s);
-}
-
 void Context::remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const {
   std::vector<IndexCounters>& seen = *index_counters_seen;
   const size_t n = std::min(counters.size(), relation_catalog().index_facts.size());
@@ -182,12 +176,16 @@ std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& 
   for (uint32_t p : positions) {
     if (p < cat.index_facts.size() && (p >= seen.size() || !seen[p].known)) missing.push_back(p);
   }
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   if (!missing.empty()) {
-    std::vector<uint32_t> oids;
-    oids.reserve(missing.size());
-    for (uint32_t p : missing) oids.push_back(cat.index_facts[p].indexrel);
-    const std::vector<pgx::RelationStats> st = relation_stats(oids);
-    for (size_t k = 0; k < missing.size(); k++) remember_index_counters(missing[k], st[k]);
+    // The tables collector did not run first: the same one pass, for these.
+    pgx::StatsRequest request(0, missing.size());
+    for (size_t k = 0; k < missing.size(); k++)
+      request.want_counters(cat.index_facts[missing[k]].indexrel, k);
+    scan_relation_stats(request);
+    if (seen.size() < cat.index_facts.size()) seen.resize(cat.index_facts.size());
+    for (size_t k = 0; k < missing.size(); k++) seen[missing[k]].set(request.counters[k]);
   }
   std::vector<IndexCounters> out;
   out.reserve(positions.size());

@@ -92,18 +92,10 @@ struct RelationCatalog {
 
 // An index's counters as one scrape read them (pg/relation_stats.h), kept by
 // position in RelationCatalog::index_facts for the other per-table
-// collectors of the same scrape: each index is looked up once per scrape,
+// collectors of the same scrape: each index is read once per scrape,
 // not once per collector. 40 bytes an index.
 struct IndexCounters : pgx::AccessCounters {
   bool known = false;
-  void set(const pgx::RelationStats& s) {
-    numscans = s.numscans;
-    tuples_returned = s.tuples_returned;
-    tuples_fetched = s.tuples_fetched;
-    blocks_fetched = s.blocks_fetched;
-    blocks_hit = s.blocks_hit;
-    known = true;
-  }
   void set(const pgx::AccessCounters& c) {
     static_cast<pgx::AccessCounters&>(*this) = c;
     known = true;

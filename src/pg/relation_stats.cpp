@@ -23,12 +23,6 @@ double unix_seconds(TimestampTz t) {
   return static_cast<double>(t + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) / 1e6;
 }
 
-struct Batch {
-  const uint32_t* oids;
-  size_t n;
-  RelationStats* out;
-};
-
 void copy_stats(const PgStat_StatTabEntry* e, RelationStats& s) {
   s.numscans = e->numscans;
   s.tuples_returned = e->tuples_returned;
@@ -50,25 +44,6 @@ void copy_stats(const PgStat_StatTabEntry* e, RelationStats& s) {
   s.last_autovacuum = unix_seconds(e->PGX_STAT_FIELD(last_autovacuum_time, autovac_vacuum_timestamp));
   s.last_analyze = unix_seconds(e->PGX_STAT_FIELD(last_analyze_time, analyze_timestamp));
   s.last_autoanalyze = unix_seconds(e->PGX_STAT_FIELD(last_autoanalyze_time, autovac_analyze_timestamp));
-}
-
-// Runs under pgx::guard: plain data only.
-void fetch(Batch* b) {
-  // Each entry fetched uncached (see pgx_stats_uncached_begin) and freed at once.
-  const int saved = pgx_stats_uncached_begin();
-  PG_TRY();
-  {
-    for (size_t i = 0; i < b->n; i++) {
-      bool may_free = false;
-      PgStat_StatTabEntry* e = pgx_fetch_tabentry(static_cast<Oid>(b->oids[i]), &may_free);
-      if (e == nullptr) continue;
-      copy_stats(e, b->out[i]);
-      if (may_free) pfree(e);
-    }
-  }
-  PG_FINALLY();
-  { pgx_stats_uncached_end(saved); }
-  PG_END_TRY();
 }
 
 // Runs under pgx::guard: plain data only.
@@ -110,13 +85,6 @@ void scan(StatsRequest* r) {
 void scan_relation_stats(StatsRequest& request) {
   StatsRequest* r = &request;
   guard([r] { scan(r); });
-}
-
-std::vector<RelationStats> relation_stats(const std::vector<uint32_t>& oids) {
-  std::vector<RelationStats> out(oids.size());
-  Batch b{oids.data(), oids.size(), out.data()};
-  guard([&b] { fetch(&b); });
-  return out;
 }
 
 }  // namespace pgx

@@ -1,8 +1,8 @@
-// Cumulative statistics of tables and indexes read through the server's C API
-// (pgstat_fetch_stat_tabentry), one lookup per relation. The same numbers as
-// the pg_stat_get_* SQL functions, which cost one lookup and one function
-// call per column: at 20,000 tables and 30 columns that was most of the
-// tables collector's SQL time. No PostgreSQL header here.
+// Cumulative statistics of tables and indexes read through the server's C API,
+// in one pass over its statistics entries per scrape. The same numbers as the
+// pg_stat_get_* SQL functions, which cost one lookup and one function call
+// per column: at 20,000 tables and 30 columns that was most of the tables
+// collector's SQL time. No PostgreSQL header here.
 #pragma once
 
 #include <cmath>
@@ -37,10 +37,6 @@ struct RelationStats {
   double last_analyze = NAN;
   double last_autoanalyze = NAN;
 };
-
-// The statistics of each relation in `oids`, one lookup each (for a few
-// relations). Throws pgx::PgError if the server raises an error.
-std::vector<RelationStats> relation_stats(const std::vector<uint32_t>& oids);
 
 // The access counters of a relation: what an index, a TOAST table or its
 // index contributes to the per-table and per-index series (40 bytes, where

@@ -12,10 +12,6 @@ void Context::query_batches(const char*, const std::function<void(const pgx::Res
   throw std::runtime_error("unit tests have no database");
 }
 
-std::vector<pgx::RelationStats> Context::relation_stats(const std::vector<uint32_t>&) const {
-  throw std::runtime_error("unit tests have no database");
-}
-
 void Context::scan_relation_stats(pgx::StatsRequest&) const {
   throw std::runtime_error("unit tests have no database");
 }

@@ -11,45 +11,6 @@
 #define PGX_STAT_FIELD(since_16, before_16) before_16
 #endif
 
-// Statistics entries fetched one by one without the transaction's cache
-// (15+, shared-memory statistics): under stats_fetch_consistency = none each
-// entry is a palloc'd copy that nothing else refers to, freed by the caller
-// when *may_free says so. With cache (the default) or snapshot the
-// transaction would keep every entry fetched: at 20,000 tables with their
-// indexes and TOAST tables, 150,000 entries and tens of megabytes until the
-// scrape ends. Only the database's own relations are asked for, so no
-// shared-catalog retry (15's pgstat_fetch_stat_tabentry tries one next).
-// Before 15 the collector's snapshot is all there is.
-static inline int pgx_stats_uncached_begin(void) {
-#if PG_VERSION_NUM >= 150000
-  const int saved = pgstat_fetch_consistency;
-  pgstat_fetch_consistency = PGSTAT_FETCH_CONSISTENCY_NONE;
-  return saved;
-#else
-  return 0;
-#endif
-}
-
-static inline void pgx_stats_uncached_end(int saved) {
-#if PG_VERSION_NUM >= 150000
-  pgstat_fetch_consistency = saved;
-#else
-  (void)saved;
-#endif
-}
-
-static inline PgStat_StatTabEntry *pgx_fetch_tabentry(Oid relid, bool *may_free) {
-#if PG_VERSION_NUM >= 190000
-  return pgstat_fetch_stat_tabentry_ext(false, relid, may_free);
-#elif PG_VERSION_NUM >= 150000
-  *may_free = pgstat_fetch_consistency == PGSTAT_FETCH_CONSISTENCY_NONE;
-  return pgstat_fetch_stat_tabentry_ext(false, relid);
-#else
-  *may_free = false;
-  return pgstat_fetch_stat_tabentry(relid);
-#endif
-}
-
 // One pass over the statistics entries of the current database's relations,
 // without a reference per entry: from 15 the shared hash table itself, as
 // pgstat_build_snapshot walks it (a partition lock at a time, each entry
@@ -71,17 +32,17 @@ static inline PgStat_StatTabEntry *pgx_fetch_tabentry(Oid relid, bool *may_free)
 
 typedef struct PgxStatsScan {
   dshash_seq_status seq;
-  PgStatShared_HashEntry *entry;
+  PgStatShared_HashEntry* entry;
 } PgxStatsScan;
 
-static inline void pgx_stats_scan_init(PgxStatsScan *s) {
+static inline void pgx_stats_scan_init(PgxStatsScan* s) {
   dshash_seq_init(&s->seq, pgStatLocal.shared_hash, false);
   s->entry = NULL;
 }
 
-static inline bool pgx_stats_scan_next(PgxStatsScan *s, Oid *relid) {
-  PgStatShared_HashEntry *p;
-  while ((p = (PgStatShared_HashEntry *)dshash_seq_next(&s->seq)) != NULL) {
+static inline bool pgx_stats_scan_next(PgxStatsScan* s, Oid* relid) {
+  PgStatShared_HashEntry* p;
+  while ((p = (PgStatShared_HashEntry*)dshash_seq_next(&s->seq)) != NULL) {
     if (p->key.kind != PGSTAT_KIND_RELATION || p->key.dboid != MyDatabaseId || p->dropped) continue;
     s->entry = p;
     *relid = PGX_STATS_KEY_OBJ(p->key);
@@ -91,14 +52,14 @@ static inline bool pgx_stats_scan_next(PgxStatsScan *s, Oid *relid) {
   return false;
 }
 
-static inline void pgx_stats_scan_copy(PgxStatsScan *s, PgStat_StatTabEntry *out) {
-  PgStatShared_Relation *shared = (PgStatShared_Relation *)dsa_get_address(pgStatLocal.dsa, s->entry->body);
+static inline void pgx_stats_scan_copy(PgxStatsScan* s, PgStat_StatTabEntry* out) {
+  PgStatShared_Relation* shared = (PgStatShared_Relation*)dsa_get_address(pgStatLocal.dsa, s->entry->body);
   LWLockAcquire(&shared->header.lock, LW_SHARED);
   memcpy(out, &shared->stats, sizeof(*out));
   LWLockRelease(&shared->header.lock);
 }
 
-static inline void pgx_stats_scan_end(PgxStatsScan *s) { dshash_seq_term(&s->seq); }
+static inline void pgx_stats_scan_end(PgxStatsScan* s) { dshash_seq_term(&s->seq); }
 
 #else
 #include "utils/hsearch.h"
@@ -106,19 +67,19 @@ static inline void pgx_stats_scan_end(PgxStatsScan *s) { dshash_seq_term(&s->seq
 typedef struct PgxStatsScan {
   HASH_SEQ_STATUS seq;
   bool active;
-  PgStat_StatTabEntry *entry;
+  PgStat_StatTabEntry* entry;
 } PgxStatsScan;
 
-static inline void pgx_stats_scan_init(PgxStatsScan *s) {
-  PgStat_StatDBEntry *db = pgstat_fetch_stat_dbentry(MyDatabaseId);
+static inline void pgx_stats_scan_init(PgxStatsScan* s) {
+  PgStat_StatDBEntry* db = pgstat_fetch_stat_dbentry(MyDatabaseId);
   s->active = db != NULL && db->tables != NULL;
   s->entry = NULL;
   if (s->active) hash_seq_init(&s->seq, db->tables);
 }
 
-static inline bool pgx_stats_scan_next(PgxStatsScan *s, Oid *relid) {
+static inline bool pgx_stats_scan_next(PgxStatsScan* s, Oid* relid) {
   if (!s->active) return false;
-  s->entry = (PgStat_StatTabEntry *)hash_seq_search(&s->seq);
+  s->entry = (PgStat_StatTabEntry*)hash_seq_search(&s->seq);
   if (s->entry == NULL) {
     s->active = false;  // hash_seq_search ended the scan itself
     return false;
@@ -127,11 +88,11 @@ static inline bool pgx_stats_scan_next(PgxStatsScan *s, Oid *relid) {
   return true;
 }
 
-static inline void pgx_stats_scan_copy(PgxStatsScan *s, PgStat_StatTabEntry *out) {
+static inline void pgx_stats_scan_copy(PgxStatsScan* s, PgStat_StatTabEntry* out) {
   memcpy(out, s->entry, sizeof(*out));
 }
 
-static inline void pgx_stats_scan_end(PgxStatsScan *s) {
+static inline void pgx_stats_scan_end(PgxStatsScan* s) {
   if (s->active) hash_seq_term(&s->seq);
   s->active = false;
 }
