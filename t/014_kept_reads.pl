@@ -2,7 +2,9 @@
 # pg_settings) is never stale: every change shows in the very next scrape,
 # because the change's invalidation reaches the worker before the committing
 # session gets its answer, and the worker takes it in as its scrape begins.
-# Between changes the catalog is read once (pg_exporter_catalog_reads_total).
+# Between changes the catalog is read once (pg_exporter_catalog_reads_total);
+# a change of some pg_class rows (VACUUM, ANALYZE, ALTER TABLE SET, a
+# rewrite) re-reads only those rows (pg_exporter_catalog_refreshes_total).
 use strict;
 use warnings;
 use FindBin;
@@ -38,18 +40,30 @@ sub q1 { my ($sql) = @_; return $node->safe_psql('postgres', $sql); }
 
 my $s = scrape();
 my $reads = sample($s, 'pg_exporter_catalog_reads_total');
+my $refreshes = sample($s, 'pg_exporter_catalog_refreshes_total');
 ok(defined $reads && $reads >= 1, 'the catalog was read');
 $s = scrape();
 is(sample($s, 'pg_exporter_catalog_reads_total'), $reads, 'nothing changed: the next scrape reads no catalog');
+is(sample($s, 'pg_exporter_catalog_refreshes_total'), $refreshes, 'not even some rows');
 ok(defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_kept')), 'and still has every table');
 
-# Each change, then one scrape: it must show the change, with one more read.
+# Each change, then one scrape: it must show the change, with one more
+# whole read of the catalog ('whole') or of the changed rows only ('rows').
 sub after_change
 {
-	my ($what, $sql) = @_;
-	q1($sql);
+	my ($what, $sql, $read) = @_;
+	ref $sql ? $sql->() : q1($sql);
 	my $s = scrape();
-	is(sample($s, 'pg_exporter_catalog_reads_total'), ++$reads, "$what: the catalog is read again");
+	if (($read // 'whole') eq 'whole')
+	{
+		is(sample($s, 'pg_exporter_catalog_reads_total'), ++$reads, "$what: the catalog is read again");
+		is(sample($s, 'pg_exporter_catalog_refreshes_total'), $refreshes, "$what: whole, not by rows");
+	}
+	else
+	{
+		is(sample($s, 'pg_exporter_catalog_refreshes_total'), ++$refreshes, "$what: its rows are read again");
+		is(sample($s, 'pg_exporter_catalog_reads_total'), $reads, "$what: not the whole catalog");
+	}
 	return $s;
 }
 
@@ -69,23 +83,42 @@ $s = scrape();
 
 # ANALYZE updates reltuples in place (never analyzed: taken as 0).
 ratio_is($s, 50, 'before ANALYZE: threshold 50 + 0.2 * 0');
-$s = after_change('ANALYZE', 'ANALYZE t_kept');
+$s = after_change('ANALYZE', 'ANALYZE t_kept', 'rows');
 my $tuples = q1("SELECT reltuples FROM pg_class WHERE relname = 't_kept'");
 is($tuples, 900, 'ANALYZE counted the live rows');
 ratio_is($s, 50 + 0.2 * 900, 'after ANALYZE: the new reltuples');
 
 # Storage parameters.
 $s = after_change('ALTER TABLE SET',
-	'ALTER TABLE t_kept SET (autovacuum_vacuum_threshold = 10, autovacuum_vacuum_scale_factor = 0)');
+	'ALTER TABLE t_kept SET (autovacuum_vacuum_threshold = 10, autovacuum_vacuum_scale_factor = 0)', 'rows');
 ratio_is($s, 10, 'after ALTER TABLE SET: the table parameters');
 
 # A rewrite gives the table new files: their sizes, not the old ones'.
-$s = after_change('TRUNCATE', "TRUNCATE t_truncated; INSERT INTO t_truncated SELECT g, 'y' FROM generate_series(1, 50) g");
+$s = after_change('TRUNCATE', "TRUNCATE t_truncated; INSERT INTO t_truncated SELECT g, 'y' FROM generate_series(1, 50) g",
+	'rows');
 is(sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_truncated')),
 	q1("SELECT pg_table_size('t_truncated')"), 'TRUNCATE: the size of the new files');
-$s = after_change('VACUUM FULL', 'VACUUM FULL t_kept');
+$s = after_change('VACUUM FULL', 'VACUUM FULL t_kept', 'rows');
 is(sample($s, 'pg_stat_user_tables_table_size_bytes', rel('t_kept')),
 	q1("SELECT pg_table_size('t_kept')"), 'VACUUM FULL: the size of the new files');
+
+is(sample($s, 'pg_index_size_bytes', qr/indexrelname="t_kept_pkey"/),
+	q1("SELECT pg_relation_size('t_kept_pkey')"), 'VACUUM FULL: the size of the rebuilt index');
+# Temporary tables: pg_class rows that are none of the exported ones. A
+# session's first one creates its temporary schema (pg_namespace: whole).
+my $temp = $node->background_psql('postgres');
+$s = after_change('first CREATE TEMP TABLE', sub { $temp->query_safe('CREATE TEMP TABLE t_temp0 (id int)') });
+$s = after_change('CREATE TEMP TABLE',
+	sub { $temp->query_safe('CREATE TEMP TABLE t_temp (id int); DROP TABLE t_temp') }, 'rows');
+ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_temp')), 'a temporary table is not exported');
+$temp->quit;
+# A new table with no index and no TOAST table changes only pg_class: its
+# row is not one of those kept, so the catalog is read whole.
+$s = after_change('CREATE TABLE (pg_class only)', 'CREATE TABLE t_plain (id int); CREATE TABLE t_bare (id int)');
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_plain')), 'the new table');
+# A TOAST table added to it (ALTER TABLE ADD COLUMN text).
+$s = after_change('ADD COLUMN with TOAST', 'ALTER TABLE t_plain ADD COLUMN note text');
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_plain')), 'still there');
 
 # A new index (pg_index and pg_class).
 $s = after_change('CREATE INDEX', 'CREATE INDEX t_kept_v ON t_kept (v)');
@@ -103,6 +136,10 @@ ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', qr/schemaname="s_old"/), 
 
 $s = after_change('DROP TABLE', 'DROP TABLE t_truncated');
 ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_truncated')), 'a dropped table is gone');
+# A table without an index dropped: only its pg_class row goes.
+$s = after_change('DROP TABLE (pg_class only)', 'DROP TABLE t_bare');
+ok(!defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_bare')), 'gone too');
+ok(defined sample($s, 'pg_stat_user_tables_seq_scan', rel('t_plain')), 'the other stays');
 
 # A catalog read that fails (pg_index locked, lock_timeout) costs only the
 # per-table collectors of that scrape, and keeps nothing: the next scrape

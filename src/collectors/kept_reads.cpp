@@ -1,13 +1,23 @@
 #include "collectors/kept_reads.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "collectors/collector.h"
 
 namespace collectors {
 
-void KeptReads::refresh(uint64_t catalog_gen, uint64_t config_gen) {
-  if (catalog_gen != catalog_generation) {
+void KeptReads::refresh(const pgx::CatalogChanges& catalog_changes, uint64_t config_gen) {
+  // More changed rows than this are read whole (an oid list is no cheaper).
+  constexpr size_t kMaxStale = 4096;
+  if (catalog_changes.all) {
     catalog->clear();
-    catalog_generation = catalog_gen;
+  } else if (catalog->value && !catalog_changes.relations.empty()) {
+    std::vector<uint32_t> merged;
+    std::set_union(catalog->stale.begin(), catalog->stale.end(), catalog_changes.relations.begin(),
+                   catalog_changes.relations.end(), std::back_inserter(merged));
+    catalog->stale = std::move(merged);
+    if (catalog->stale.size() > kMaxStale) catalog->clear();
   }
   if (config_gen != config_generation) {
     until_reload.clear();

@@ -1,9 +1,10 @@
 // What one scrape of the worker keeps for the next: reads whose source
-// changes far less often than Prometheus scrapes. Each is tagged with the
-// generation (pgx::catalog_generation / config_generation) seen when its
-// scrape began, and the first scrape that sees another drops it. Tagging with
-// the earlier generation is what makes this safe: a change that lands during
-// the read moves the generation past the tag. The SQL function
+// changes far less often than Prometheus scrapes. The settings are tagged
+// with the generation (pgx::config_generation) seen when their scrape began,
+// and the first scrape that sees another drops them; the catalog takes in
+// the changes named since (pgx::take_catalog_changes) as each scrape begins.
+// Both are safe against a change that lands during the read: it is counted
+// for the next scrape, which reads again. The SQL function
 // (pgexporter.metrics()) and the unit tests keep nothing.
 #pragma once
 
@@ -14,6 +15,7 @@
 
 #include "collectors/relation_catalog.h"
 #include "datadir/directory_sizes.h"
+#include "pg/catalog_changes.h"
 #include "pg/result.h"
 
 namespace collectors {
@@ -23,7 +25,6 @@ struct KeptReads {
   // reading them is a sixth of a scrape, and they change only with DDL,
   // VACUUM and ANALYZE (reltuples).
   std::shared_ptr<RelationCatalogCache> catalog = std::make_shared<RelationCatalogCache>();
-  uint64_t catalog_generation = 0;
   // Data directory listings (relation and database sizes), kept for
   // pg_exporter.size_ttl whatever the generations: sizes change slowly, and
   // listing a database folder of 20,000 tables is 100,000+ stat() calls.
@@ -41,9 +42,10 @@ struct KeptReads {
   std::map<std::string, std::shared_ptr<const pgx::ResultSet>> until_reload;
   uint64_t config_generation = 0;
 
-  // Drops what may be stale. Called as a scrape begins, in its transaction
-  // (which is when the backend takes in invalidations).
-  void refresh(uint64_t catalog_gen, uint64_t config_gen);
+  // Drops what may be stale, or marks the catalog rows that are
+  // (pgx::take_catalog_changes). Called as a scrape begins, in its
+  // transaction (which is when the backend takes in invalidations).
+  void refresh(const pgx::CatalogChanges& catalog_changes, uint64_t config_gen);
 };
 
 }  // namespace collectors

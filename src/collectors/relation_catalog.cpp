@@ -8,7 +8,56 @@
 
 namespace collectors {
 
-std::string relation_catalog_sql(int server_version) {
+namespace {
+
+// " AND c.oid = ANY('{...}'::oid[])": the rows a partial re-read asks for
+// (pg_class's oid index finds them).
+std::string oid_filter(const std::vector<uint32_t>& oids) {
+  std::string out = " AND c.oid = ANY('{";
+  for (size_t k = 0; k < oids.size(); k++) {
+    if (k > 0) out += ',';
+    out += std::to_string(oids[k]);
+  }
+  return out + "}'::oid[])";
+}
+
+// The columns of relation_catalog_sql() in a result (throws on a missing one),
+// and the numbers of a row.
+struct ClassColumns {
+  size_t oid, kind, toast_rel, schema, rel, toast, dboid, node, path, tuples, options;
+  int parent;
+  explicit ClassColumns(const pgx::ResultSet& c)
+      : oid(c.require("oid")),
+        kind(c.require("relkind")),
+        toast_rel(c.require("reltoastrelid")),
+        schema(c.require("schemaname")),
+        rel(c.require("relname")),
+        toast(c.require("toast")),
+        dboid(c.require("dboid")),
+        node(c.require("relfilenode")),
+        path(c.require("path")),
+        tuples(c.require("reltuples")),
+        options(c.require("reloptions")),
+        parent(c.column("parent")) {}
+  RelationCatalog::Facts facts(const pgx::ResultSet& c, size_t r) const {
+    auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
+    RelationCatalog::Facts f;
+    f.oid = u32(c.number(r, oid));
+    f.toast_oid = u32(c.number(r, toast_rel));
+    f.relfilenode = u32(c.number(r, node));
+    if (parent >= 0) f.parent = u32(c.number(r, static_cast<size_t>(parent)));
+    const std::string_view k = c.text(r, kind);
+    f.kind = k.size() == 1 ? k[0] : '?';
+    f.toast = c.number(r, toast).value_or(0) != 0;
+    return f;
+  }
+};
+
+bool table_facts(const RelationCatalog::Facts& f) { return !f.toast && f.kind != 'i' && f.kind != 'I'; }
+
+}  // namespace
+
+std::string relation_catalog_sql(int server_version, const std::vector<uint32_t>* only) {
   // pg_stat_user_tables lists partitioned tables from PostgreSQL 14 (size 0).
   const std::string table_kinds = server_version >= 140000 ? "('r', 'm', 'p')" : "('r', 'm')";
   // The user tables, their indexes, and the TOAST tables and TOAST indexes
@@ -33,7 +82,8 @@ std::string relation_catalog_sql(int server_version) {
          "WHERE c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
          "'pgexporter')"
          "  AND (c.relkind IN " +
-         table_kinds + " AND c.relnamespace <> 'pg_toast'::regnamespace OR c.relkind IN ('i', 't'))";
+         table_kinds + " AND c.relnamespace <> 'pg_toast'::regnamespace OR c.relkind IN ('i', 't'))" +
+         (only ? oid_filter(*only) : std::string());
 }
 
 const char* const kRelationIndexSql =
@@ -42,13 +92,7 @@ const char* const kRelationIndexSql =
     "FROM pg_index";
 
 void RelationCatalog::add_classes(const pgx::ResultSet& c) {
-  const size_t oid_c = c.require("oid"), kind_c = c.require("relkind"),
-               toast_rel_c = c.require("reltoastrelid"), schema_in = c.require("schemaname"),
-               rel_in = c.require("relname"), toast_c = c.require("toast"), dboid_c = c.require("dboid"),
-               node_c = c.require("relfilenode"), path_in = c.require("path"),
-               tuples_in = c.require("reltuples"), options_in = c.require("reloptions");
-  const int parent_c = c.column("parent");
-  auto u32 = [](std::optional<double> v) { return static_cast<uint32_t>(v.value_or(0)); };
+  const ClassColumns col(c);
   const size_t base = facts.size();
   facts.resize(base + c.rows());
   if (classes.columns() == 0) {
@@ -69,23 +113,55 @@ void RelationCatalog::add_classes(const pgx::ResultSet& c) {
   };
   for (size_t r = 0; r < c.rows(); r++) {
     Facts& f = facts[base + r];
-    f.oid = u32(c.number(r, oid_c));
-    f.toast_oid = u32(c.number(r, toast_rel_c));
-    f.relfilenode = u32(c.number(r, node_c));
-    if (parent_c >= 0) f.parent = u32(c.number(r, static_cast<size_t>(parent_c)));
-    const std::string_view kind = c.text(r, kind_c);
-    f.kind = kind.size() == 1 ? kind[0] : '?';
-    f.toast = c.number(r, toast_c).value_or(0) != 0;
+    f = col.facts(c, r);
     row_of.emplace(f.oid, base + r);
-    if (dboid.empty()) dboid.assign(c.text(r, dboid_c));
-    const bool table = !f.toast && f.kind != 'i' && f.kind != 'I';
+    if (dboid.empty()) dboid.assign(c.text(r, col.dboid));
+    const bool table = table_facts(f);
     classes.add_row();
-    copy(r, schema_in, schema_c, table);
-    copy(r, rel_in, rel_c, !f.toast);
-    copy(r, path_in, path_c, true);
-    copy(r, tuples_in, tuples_c, table);
-    copy(r, options_in, options_c, table);
+    copy(r, col.schema, schema_c, table);
+    copy(r, col.rel, rel_c, !f.toast);
+    copy(r, col.path, path_c, true);
+    copy(r, col.tuples, tuples_c, table);
+    copy(r, col.options, options_c, table);
   }
+}
+
+bool RelationCatalog::update(const pgx::ResultSet& c, const std::vector<uint32_t>& asked) {
+  const ClassColumns col(c);
+  // First whether every change is one a row can take in place: the same
+  // relation (kind, TOAST table, parent, names), with other files, reltuples
+  // or storage parameters. A relation created, dropped, renamed or moved
+  // changes what the other rows refer to or how they sort.
+  std::vector<uint32_t> seen;
+  std::vector<std::pair<size_t, size_t>> rows;  // (row here, row of c)
+  for (size_t r = 0; r < c.rows(); r++) {
+    const Facts now = col.facts(c, r);
+    const auto here = row(now.oid);
+    if (!here) return false;
+    const Facts& was = facts[*here];
+    if (now.kind != was.kind || now.toast_oid != was.toast_oid || now.parent != was.parent ||
+        now.toast != was.toast)
+      return false;
+    if (table_facts(now) && c.text(r, col.schema) != classes.text(*here, schema_c)) return false;
+    if (!now.toast && c.text(r, col.rel) != classes.text(*here, rel_c)) return false;
+    seen.push_back(now.oid);
+    rows.emplace_back(*here, r);
+  }
+  std::sort(seen.begin(), seen.end());
+  for (uint32_t oid : asked) {
+    // Asked, not read back, but here: dropped (or no longer one of these).
+    if (!std::binary_search(seen.begin(), seen.end(), oid) && row(oid)) return false;
+  }
+  for (const auto& [here, r] : rows) {
+    facts[here].relfilenode = col.facts(c, r).relfilenode;
+    const bool table = table_facts(facts[here]);
+    classes.replace_cell(here, path_c, c.text(r, col.path), c.is_null(r, col.path));
+    classes.replace_cell(here, tuples_c, c.text(r, col.tuples), !table || c.is_null(r, col.tuples));
+    classes.replace_cell(here, options_c, c.text(r, col.options), !table || c.is_null(r, col.options));
+  }
+  // Replaced text that did not fit where it was stays unused: past a
+  // quarter of the text (and 64 KiB), a whole read is cheaper than the memory.
+  return classes.slack() <= classes.text_bytes() / 4 + 65536;
 }
 
 void RelationCatalog::finish(const pgx::ResultSet& indexes) {
@@ -153,10 +229,7 @@ std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
   return it->second;
 }
 
-bool RelationCatalog::is_table(size_t r) const {
-  const Facts& f = facts[r];
-  return !f.toast && f.kind != 'i' && f.kind != 'I';
-}
+bool RelationCatalog::is_table(size_t r) const { return table_facts(facts[r]); }
 
 uint32_t RelationCatalog::parent(size_t r) const { return facts[r].parent; }
 
@@ -194,6 +267,18 @@ std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& 
 }
 
 const RelationCatalog& Context::relation_catalog() const {
+  if (catalog->value && !catalog->stale.empty()) {
+    // Only some rows changed (autovacuum, ANALYZE, ALTER TABLE SET, a
+    // rewrite): read those again. If the query fails they stay stale for
+    // the next collector to ask.
+    const pgx::ResultSet rows = query(relation_catalog_sql(server_version, &catalog->stale).c_str());
+    if (catalog->value->update(rows, catalog->stale)) {
+      catalog->refreshes++;
+      catalog->stale.clear();
+    } else {
+      catalog->clear();
+    }
+  }
   if (!catalog->value) {
     // Kept apart from `value` (which refers to it): a failure between the two
     // reads leaves the first for the next collector to ask.

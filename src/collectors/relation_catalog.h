@@ -81,6 +81,12 @@ struct RelationCatalog {
   RelationCatalog() = default;
   void add_classes(const pgx::ResultSet& c);
   void finish(const pgx::ResultSet& i);
+  // Takes in the rows of relation_catalog_sql() for the relations `asked`
+  // (oids, sorted), read again after they changed. False when that is more
+  // than rows can take in place (a relation created, dropped, renamed, moved
+  // to another schema, given a TOAST table or attached), or the replaced
+  // text took too much room: this catalog must then be read again whole.
+  bool update(const pgx::ResultSet& c, const std::vector<uint32_t>& asked);
   // The row of a relation, or nullopt when it is not one of these.
   std::optional<size_t> row(uint32_t oid) const;
   // A user table or materialized view (also partitioned): not TOAST, not an index.
@@ -107,10 +113,15 @@ struct IndexCounters : pgx::AccessCounters {
 struct RelationCatalogCache {
   std::optional<pgx::ResultSet> indexes;  // pg_index as read, until `value` is built
   std::optional<RelationCatalog> value;
-  uint64_t reads = 0;  // times pg_class was read: pg_exporter_catalog_reads_total
+  // Relations (oids, sorted) of `value` that changed since it was read: the
+  // next scrape that asks reads their rows again (RelationCatalog::update).
+  std::vector<uint32_t> stale;
+  uint64_t reads = 0;      // whole reads of pg_class: pg_exporter_catalog_reads_total
+  uint64_t refreshes = 0;  // reads of changed rows: pg_exporter_catalog_refreshes_total
   void clear() {
     value.reset();
     indexes.reset();
+    stale.clear();
   }
 };
 

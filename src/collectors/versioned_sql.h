@@ -32,8 +32,9 @@ std::string wal_receiver_sql(int server_version);
 
 // io.cpp: pg_stat_io (16+; op_bytes on 16/17, *_bytes on 18+); "" before 16.
 std::string io_sql(int server_version);
-// relation_catalog.cpp: the relations of the per-table collectors, their files.
-std::string relation_catalog_sql(int server_version);
+// relation_catalog.cpp: the relations of the per-table collectors, their
+// files; with `only`, just the relations of these oids.
+std::string relation_catalog_sql(int server_version, const std::vector<uint32_t>* only = nullptr);
 // vacuum.cpp: pg_stat_progress_vacuum, whose columns changed in 17 and 18.
 std::string vacuum_progress_sql(int server_version);
 // connections.cpp: the wait event types of each version, exported even when

@@ -31,16 +31,61 @@ namespace pgx {
 
 namespace {
 
-uint64_t catalog_changes = 0;
 uint64_t config_changes = 0;
 
-// Called by PostgreSQL's invalidation processing: must not fail.
-void on_catalog_invalidation(Datum, pgx_syscache_id, uint32) { catalog_changes++; }
+// The pg_class invalidations taken in since take_catalog_changes() last ran,
+// by hash; more than fit, a cache reset (hash 0) or any pg_index or
+// pg_namespace change mean "everything". Fixed storage: the callbacks run
+// inside PostgreSQL's invalidation processing and must not fail.
+bool tracking_catalog = false;
+bool catalog_all_changed = true;  // nothing read yet
+constexpr size_t kMaxChangedRelations = 4096;
+uint32 changed_relation_hashes[kMaxChangedRelations];
+size_t changed_relations = 0;
+
+void on_relation_invalidation(Datum, pgx_syscache_id, uint32 hash) {
+  if (hash == 0 || changed_relations == kMaxChangedRelations) {
+    catalog_all_changed = true;
+  } else {
+    changed_relation_hashes[changed_relations++] = hash;
+  }
+}
+void on_catalog_invalidation(Datum, pgx_syscache_id, uint32) { catalog_all_changed = true; }
 void on_role_invalidation(Datum, pgx_syscache_id, uint32) { config_changes++; }
 
 }  // namespace
 
-uint64_t catalog_generation() noexcept { return catalog_changes; }
+CatalogChanges take_catalog_changes() {
+  CatalogChanges out;
+  out.all = catalog_all_changed || !tracking_catalog;
+  if (!out.all) {
+    out.relations.reserve(changed_relations);
+    for (size_t k = 0; k < changed_relations; k++)
+      out.relations.push_back(oid_of_cache_hash(changed_relation_hashes[k]));
+    // The oids are only as right as the hash function they were inverted
+    // from: the server's own must give each one the hash it came from.
+    bool same_hash = true;
+    const uint32_t* oids = out.relations.data();
+    const size_t n = out.relations.size();
+    try {
+      guard([&] {
+        for (size_t k = 0; k < n; k++) {
+          if (GetSysCacheHashValue1(RELOID, ObjectIdGetDatum(oids[k])) != changed_relation_hashes[k])
+            same_hash = false;
+        }
+      });
+    } catch (const PgError&) {
+      same_hash = false;
+    }
+    if (!same_hash) out.all = true;
+    std::sort(out.relations.begin(), out.relations.end());
+    out.relations.erase(std::unique(out.relations.begin(), out.relations.end()), out.relations.end());
+  }
+  if (out.all) out.relations.clear();
+  catalog_all_changed = false;
+  changed_relations = 0;
+  return out;
+}
 
 uint64_t config_generation() noexcept {
   // A library loaded by a query (a custom metric's function) adds settings
@@ -64,9 +109,10 @@ void worker_startup(const char* database, int lock_timeout_ms) {
     // value (and follows reloads), and the settings collector exports that.
     SetConfigOption("default_transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION);
     // Once per process: callback slots are few, and running out is FATAL.
-    CacheRegisterSyscacheCallback(RELOID, on_catalog_invalidation, (Datum)0);
+    CacheRegisterSyscacheCallback(RELOID, on_relation_invalidation, (Datum)0);
     CacheRegisterSyscacheCallback(INDEXRELID, on_catalog_invalidation, (Datum)0);
     CacheRegisterSyscacheCallback(NAMESPACEOID, on_catalog_invalidation, (Datum)0);
+    tracking_catalog = true;
     // A role granted pg_read_all_settings (or a superuser made) sees more
     // of pg_settings.
     CacheRegisterSyscacheCallback(AUTHOID, on_role_invalidation, (Datum)0);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pg/catalog_changes.h"
+
 namespace pgx {
 
 // Signal handlers, database connection (as the bootstrap superuser, which a
@@ -43,12 +45,12 @@ bool reload_config_if_requested();
 
 // Counters that move when what the worker read may have changed, so that a
 // scrape can keep a read for the next one while they stand still.
-// catalog_generation: invalidations of pg_class, pg_index or pg_namespace
-// rows (any relation, index or schema created, altered, dropped, rewritten,
-// vacuumed or analyzed), and cache resets, as this backend takes them in
-// (at transaction start). Only the worker tracks them (worker_startup):
-// elsewhere it never moves, so nothing may be kept on it.
-uint64_t catalog_generation() noexcept;
+// take_catalog_changes: the pg_class rows named by invalidations since its
+// last call (any relation created, altered, dropped, rewritten, vacuumed or
+// analyzed), or "all" for a pg_index or pg_namespace change or a cache reset,
+// as this backend took them in (at transaction start; call it in one). Only
+// the worker tracks them (worker_startup): elsewhere it always says "all".
+CatalogChanges take_catalog_changes();
 // Moves with each configuration reload, each setting a loaded library adds
 // and each change to roles or role membership (which settings the worker may
 // see): pg_settings' rows, reset_val and pending_restart change only then.

@@ -37,6 +37,7 @@ void ResultSet::reset(size_t ncols) {
   names_.assign(ncols, std::string());
   cells_.clear();
   arena_.clear();
+  slack_ = 0;
   nrows_ = 0;
 }
 
@@ -64,6 +65,27 @@ void ResultSet::set_cell(size_t c, const char* value) {
   x.offset = static_cast<uint32_t>(arena_.size());
   x.length = static_cast<uint32_t>(len);
   arena_.append(value, len);
+}
+
+void ResultSet::replace_cell(size_t r, size_t c, std::string_view value, bool null) {
+  Cell& x = cells_.at(r * names_.size() + c);
+  const size_t old = x.offset == kNull ? 0 : x.length;
+  if (null) {
+    slack_ += old;
+    x = Cell{};
+    return;
+  }
+  if (x.offset != kNull && value.size() <= old) {
+    arena_.replace(x.offset, value.size(), value.data(), value.size());
+    slack_ += old - value.size();
+    x.length = static_cast<uint32_t>(value.size());
+    return;
+  }
+  if (arena_.size() + value.size() >= kNull) throw std::length_error("query result over 4 GB of text");
+  slack_ += old;
+  x.offset = static_cast<uint32_t>(arena_.size());
+  x.length = static_cast<uint32_t>(value.size());
+  arena_.append(value.data(), value.size());
 }
 
 std::optional<double> parse_pg_number(std::string_view text) {

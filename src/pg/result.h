@@ -34,6 +34,11 @@ class ResultSet {
   void set_column_name(size_t c, std::string_view name);
   void add_row();
   void set_cell(size_t c, const char* value);  // nullptr = NULL
+  // A cell of any row replaced: in place when the new text fits, else
+  // appended. The text left unused (slack()) stays until the set is rebuilt.
+  void replace_cell(size_t r, size_t c, std::string_view value, bool null);
+  size_t slack() const { return slack_; }
+  size_t text_bytes() const { return arena_.size(); }
 
  private:
   // Eight bytes a cell: a 40,000-row catalog read is hundreds of thousands.
@@ -47,6 +52,7 @@ class ResultSet {
   std::vector<std::string> names_;
   std::vector<Cell> cells_;
   std::string arena_;
+  size_t slack_ = 0;
   size_t nrows_ = 0;
 };
 

@@ -257,7 +257,7 @@ Result run_unguarded(const Options& opts) {
       res.up = true;
       if (opts.kept) {
         // After the probe: its transaction has taken in the invalidations.
-        opts.kept->refresh(pgx::catalog_generation(), pgx::config_generation());
+        opts.kept->refresh(pgx::take_catalog_changes(), pgx::config_generation());
         opts.kept->size_ttl = std::chrono::milliseconds(opts.size_ttl_ms);
         opts.kept->expire_sizes();
         ctx.kept = opts.kept;

@@ -545,11 +545,15 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
             "Bytes of the last scrape's exposition written to a temporary file instead of kept in memory "
             "(large families only; 0 for a small scrape).")
       .add(spool ? static_cast<double>(spool->size()) : 0.0);
-  out.counter(
-         "pg_exporter_catalog_reads_total",
-         "Reads of pg_class and pg_index for the per-table collectors. A scrape reuses the last read "
-         "until a relation, index or schema is created, changed (VACUUM and ANALYZE included) or dropped.")
+  out.counter("pg_exporter_catalog_reads_total",
+              "Whole reads of pg_class and pg_index for the per-table collectors. A scrape reuses the last "
+              "read until a relation, index or schema is created, dropped or renamed; other changes re-read "
+              "only their rows (pg_exporter_catalog_refreshes_total).")
       .add(static_cast<double>(kept_->catalog->reads));
+  out.counter("pg_exporter_catalog_refreshes_total",
+              "Reads of only the pg_class rows that changed since the last read (VACUUM, ANALYZE, ALTER "
+              "TABLE SET, TRUNCATE and other rewrites), as PostgreSQL's invalidations named them.")
+      .add(static_cast<double>(kept_->catalog->refreshes));
   metrics::Family failures = out.counter("pg_exporter_collector_failures_total",
                                          "Scrapes in which the collector failed or was skipped.");
   for (const auto& o : r.outcomes) {
