@@ -221,6 +221,10 @@ SELECT metric, funcname, value FROM regress.rel_samples(ARRAY['functions'])
 WHERE metric = 'pg_stat_user_functions_calls_total' ORDER BY 1, 2;
 SELECT metric, funcname, value >= 0 AND value < 60 AS plausible_seconds FROM regress.rel_samples(ARRAY['functions'])
 WHERE metric <> 'pg_stat_user_functions_calls_total' ORDER BY 1, 2;
+-- The same after the tables collector: its statistics pass counts the
+-- database's function entries, and only none skips the functions query.
+SELECT metric, funcname, value FROM regress.rel_samples(ARRAY['tables', 'functions'])
+WHERE metric = 'pg_stat_user_functions_calls_total' ORDER BY 1, 2;
 
 -- A dropped table disappears at once (no stale series).
 DROP TABLE regress_tables.noindex;

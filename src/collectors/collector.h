@@ -67,9 +67,16 @@ struct Context {
   // query() for a statement whose result changes only with a configuration
   // reload: run once per reload where reads are kept.
   std::shared_ptr<const pgx::ResultSet> query_until_reload(const char* sql) const;
+  // Families that render only such reads: rendered once per reload where
+  // reads are kept (by `key`), copied into `out` each scrape.
+  void render_until_reload(const char* key, metrics::Sink& out,
+                           const std::function<void(metrics::Sink&)>& render) const;
   // Statistics of tables and indexes from the server's C API, in one pass
   // over them (guarded).
   void scan_relation_stats(pgx::StatsRequest& request) const;
+  // What the first such pass of the scrape found: the number of the
+  // database's functions with statistics (UINT64_MAX: no pass yet).
+  std::shared_ptr<uint64_t> function_stats_entries = std::make_shared<uint64_t>(UINT64_MAX);
 
   // User-defined queries (custom metrics) run as the role that owns them,
   // contained (see pg/owner_query.h); never with the scrape's own identity.

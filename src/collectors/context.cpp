@@ -14,7 +14,10 @@ void Context::query_batches(const char* sql, const std::function<void(const pgx:
   pgx::query_batches(sql, each);
 }
 
-void Context::scan_relation_stats(pgx::StatsRequest& request) const { pgx::scan_relation_stats(request); }
+void Context::scan_relation_stats(pgx::StatsRequest& request) const {
+  pgx::scan_relation_stats(request);
+  if (*function_stats_entries == UINT64_MAX) *function_stats_entries = request.function_entries;
+}
 
 pgx::ResultSet Context::query_as_owner(const std::string& sql, uint32_t owner, uint64_t max_rows) const {
   return pgx::query_as_owner(sql, owner, max_rows, superuser_owners_allowed);

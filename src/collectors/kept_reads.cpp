@@ -21,6 +21,7 @@ void KeptReads::refresh(const pgx::CatalogChanges& catalog_changes, uint64_t con
   }
   if (config_gen != config_generation) {
     until_reload.clear();
+    rendered_until_reload.clear();
     config_generation = config_gen;
   }
 }
@@ -43,6 +44,21 @@ std::shared_ptr<const pgx::ResultSet> Context::query_until_reload(const char* sq
     it = kept->until_reload.emplace(sql, std::make_shared<const pgx::ResultSet>(query(sql))).first;
   }
   return it->second;
+}
+
+void Context::render_until_reload(const char* key, metrics::Sink& out,
+                                  const std::function<void(metrics::Sink&)>& render) const {
+  if (!kept) {
+    render(out);
+    return;
+  }
+  auto it = kept->rendered_until_reload.find(key);
+  if (it == kept->rendered_until_reload.end()) {
+    metrics::Sink fresh;  // in memory: a few hundred short families
+    render(fresh);
+    it = kept->rendered_until_reload.emplace(key, std::move(fresh)).first;
+  }
+  out.absorb(metrics::Sink(it->second));
 }
 
 }  // namespace collectors

@@ -15,6 +15,7 @@
 
 #include "collectors/relation_catalog.h"
 #include "datadir/directory_sizes.h"
+#include "metrics/sink.h"
 #include "pg/catalog_changes.h"
 #include "pg/result.h"
 
@@ -40,6 +41,9 @@ struct KeptReads {
   void expire_sizes(datadir::DirectorySizes::Clock::time_point now = datadir::DirectorySizes::Clock::now());
   // Reads that change only with a configuration reload (pg_settings).
   std::map<std::string, std::shared_ptr<const pgx::ResultSet>> until_reload;
+  // Families rendered from such reads (pg_settings: 300 families), by
+  // collector: kept rendered, as they are the same until the next reload.
+  std::map<std::string, metrics::Sink> rendered_until_reload;
   uint64_t config_generation = 0;
 
   // Drops what may be stale, or marks the catalog rows that are

@@ -59,7 +59,7 @@ const Unit* find_unit(std::string_view unit) {
 
 constexpr const char* kPendingRestart = "pg_settings_pending_restart";
 
-void collect_settings(const Context& ctx, metrics::Sink& out) {
+void render_settings(const Context& ctx, metrics::Sink& out) {
   // One pass over pg_settings (it materialises every setting): the numeric
   // and boolean ones for their values, any type for pending_restart. Both
   // change only with a reload: the worker reads them once per reload.
@@ -101,6 +101,11 @@ void collect_settings(const Context& ctx, metrics::Sink& out) {
     help += rs.text(r, desc_c);
     out.gauge(metric, help).add(v);
   }
+}
+
+// Rendered once per reload too: 300 families' names, units and help.
+void collect_settings(const Context& ctx, metrics::Sink& out) {
+  ctx.render_until_reload("settings", out, [&ctx](metrics::Sink& fresh) { render_settings(ctx, fresh); });
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ void scan(StatsRequest* r) {
     PG_RE_THROW();
   }
   PG_END_TRY();
+  r->function_entries = s.functions;
   pgx_stats_scan_end(&s);
 }
 

@@ -68,6 +68,9 @@ class StatsRequest {
   void want_counters(uint32_t oid, size_t slot) { put(oid, static_cast<uint32_t>(full_ + slot)); }
   std::vector<RelationStats> full;
   std::vector<AccessCounters> counters;
+  // Filled by the pass too: how many functions of the database have
+  // statistics (none: pg_stat_user_functions is empty).
+  uint64_t function_entries = 0;
   // The slot of `oid` (full slots first), or UINT32_MAX.
   uint32_t find(uint32_t oid) const noexcept {
     for (size_t i = hash(oid);; i = (i + 1) & mask_) {

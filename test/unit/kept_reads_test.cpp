@@ -212,3 +212,36 @@ TEST(oid_cache_hash_inverts) {
   // murmurhash32's known value (common/hashfn.h): not the identity.
   CHECK(pgx::oid_cache_hash(1) != 1);
 }
+
+TEST(kept_reads_rendered_until_the_configuration_moves) {
+  auto kept = std::make_shared<collectors::KeptReads>();
+  kept->refresh(all_changed(), 100);
+  collectors::Context ctx;
+  ctx.kept = kept;
+  int renders = 0;
+  auto render = [&](metrics::Sink& out) {
+    renders++;
+    out.gauge("pg_settings_x", "Server Parameter: x").add(renders);
+  };
+  for (int scrape = 0; scrape < 3; scrape++) {
+    metrics::Sink out;
+    ctx.render_until_reload("settings", out, render);
+    CHECK_EQ(out.sample_count(), size_t{1});
+  }
+  CHECK_EQ(renders, 1);
+  // A reload renders again; so does a context that keeps nothing (the SQL
+  // function's), every time.
+  kept->refresh(no_change(), 101);
+  metrics::Sink out;
+  ctx.render_until_reload("settings", out, render);
+  CHECK_EQ(renders, 2);
+  collectors::Context bare;
+  metrics::Sink out2, out3;
+  bare.render_until_reload("settings", out2, render);
+  bare.render_until_reload("settings", out3, render);
+  CHECK_EQ(renders, 4);
+  // A render that throws keeps nothing.
+  auto failing = [](metrics::Sink&) { throw std::runtime_error("no database"); };
+  CHECK(throws([&] { ctx.render_until_reload("other", out, failing); }));
+  CHECK(kept->rendered_until_reload.count("other") == 0);
+}

@@ -21,6 +21,8 @@
 //   PgxStatsScan s; pgx_stats_scan_init(&s);
 //   while (pgx_stats_scan_next(&s, &relid)) if (wanted) pgx_stats_scan_copy(&s, &entry);
 //   pgx_stats_scan_end(&s);   (and on error: the abort releases the locks)
+// After a whole pass s.functions counts the database's function entries
+// (pg_stat_user_functions has rows only if it is not 0).
 #if PG_VERSION_NUM >= 150000
 #include "utils/pgstat_internal.h"
 
@@ -33,17 +35,21 @@
 typedef struct PgxStatsScan {
   dshash_seq_status seq;
   PgStatShared_HashEntry* entry;
+  uint64 functions; /* the database's function entries passed so far */
 } PgxStatsScan;
 
 static inline void pgx_stats_scan_init(PgxStatsScan* s) {
   dshash_seq_init(&s->seq, pgStatLocal.shared_hash, false);
   s->entry = NULL;
+  s->functions = 0;
 }
 
 static inline bool pgx_stats_scan_next(PgxStatsScan* s, Oid* relid) {
   PgStatShared_HashEntry* p;
   while ((p = (PgStatShared_HashEntry*)dshash_seq_next(&s->seq)) != NULL) {
-    if (p->key.kind != PGSTAT_KIND_RELATION || p->key.dboid != MyDatabaseId || p->dropped) continue;
+    if (p->key.dboid != MyDatabaseId || p->dropped) continue;
+    if (p->key.kind == PGSTAT_KIND_FUNCTION) s->functions++;
+    if (p->key.kind != PGSTAT_KIND_RELATION) continue;
     s->entry = p;
     *relid = PGX_STATS_KEY_OBJ(p->key);
     return true;
@@ -68,12 +74,14 @@ typedef struct PgxStatsScan {
   HASH_SEQ_STATUS seq;
   bool active;
   PgStat_StatTabEntry* entry;
+  uint64 functions; /* the database's function entries */
 } PgxStatsScan;
 
 static inline void pgx_stats_scan_init(PgxStatsScan* s) {
   PgStat_StatDBEntry* db = pgstat_fetch_stat_dbentry(MyDatabaseId);
   s->active = db != NULL && db->tables != NULL;
   s->entry = NULL;
+  s->functions = db != NULL && db->functions != NULL ? (uint64)hash_get_num_entries(db->functions) : 0;
   if (s->active) hash_seq_init(&s->seq, db->tables);
 }
 
