@@ -95,6 +95,16 @@ const DirectorySizes::Listing* DirectorySizes::listing(const std::string& dir) {
   return it->second ? &*it->second : nullptr;
 }
 
+const DirectorySizes::Listing* DirectorySizes::relist(const std::string& dir) {
+  auto it = dirs_.find(dir);
+  if (it != dirs_.end() && it->second && it->second->relisted) return &*it->second;
+  std::optional<Listing> fresh = list(dir);
+  if (!fresh) return listing(dir);  // unreadable now: keep what there is
+  fresh->relisted = true;
+  dirs_[dir] = std::move(fresh);  // in place: pointers to the old listing see the new one
+  return listing(dir);
+}
+
 std::optional<uint64_t> DirectorySizes::total_bytes(const std::string& dir) {
   const Listing* l = listing(dir);
   if (l == nullptr) return std::nullopt;

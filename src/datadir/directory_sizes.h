@@ -36,11 +36,17 @@ class DirectorySizes {
     uint64_t total = 0;               // every entry, as pg_database_size() adds up a folder
     std::vector<RelationFile> files;  // the regular files named like relation files, sorted
     Clock::time_point taken;
+    bool relisted = false;  // taken by relist(): not taken again before it expires
   };
   // The listing of `dir` (relative to the working directory, the data
   // directory in a backend); entries that vanish while listed are left out.
   // nullptr when the folder cannot be read.
   const Listing* listing(const std::string& dir);
+  // Lists `dir` again now, unless its listing was itself taken this way (so
+  // at most one extra listing per folder and size_ttl): for a scrape that
+  // finds many relations missing from a kept listing (created in bulk since),
+  // one listing is cheaper than a stat() of each relation's files.
+  const Listing* relist(const std::string& dir);
   // The sum of the sizes of all entries; nullopt when it cannot be read.
   std::optional<uint64_t> total_bytes(const std::string& dir);
   // Drops the listings taken more than `max_age` ago (all of them with 0).

@@ -60,6 +60,12 @@ std::optional<uint64_t> RelationFiles::bytes(std::string_view dir, uint32_t node
   auto it = std::lower_bound(files.begin(), files.end(), main);
   if (it == files.end() || it->node != node || it->fork != 0 || it->segment != 0) {
     misses_++;
+    if (misses_ == kRelistAfter && !relisted_) {
+      relisted_ = true;
+      listing_ = sizes_->relist(dir_);
+      misses_--;  // counted again if the new listing misses it too
+      return bytes(dir, node);
+    }
     std::string path(dir);
     path.append("/").append(std::to_string(node));
     return stat_relation(path);

@@ -26,9 +26,11 @@ namespace datadir {
 // looks relations up in its sorted index of relation files: a relation has
 // five or more possible files (forks, segments) and most do not exist. A
 // relation whose main fork is not in the listing (created or rewritten
-// since the listing was taken) is stat'ed on its own.
+// since the listing was taken) is stat'ed on its own; after kRelistAfter
+// such relations the folder is listed again (DirectorySizes::relist).
 class RelationFiles {
  public:
+  static constexpr uint64_t kRelistAfter = 64;
   explicit RelationFiles(DirectorySizes* shared = nullptr) : sizes_(shared != nullptr ? shared : &own_) {}
   RelationFiles(const RelationFiles&) = delete;
   RelationFiles& operator=(const RelationFiles&) = delete;
@@ -48,6 +50,7 @@ class RelationFiles {
   std::string dir_;
   const DirectorySizes::Listing* listing_ = nullptr;
   bool looked_ = false;
+  bool relisted_ = false;
   uint64_t misses_ = 0;
 };
 

@@ -120,3 +120,47 @@ TEST(relation_file_names_parsed) {
     CHECK(!RelationFiles::parse_name(bad).has_value());
   }
 }
+
+// A kept listing that misses many relations (created in bulk since it was
+// taken) is taken again once, instead of a stat() per relation; a listing
+// taken that way is not taken again before it expires.
+TEST(relation_files_relist_after_many_misses) {
+  char tmpl[] = "/tmp/pgx-datadir-XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  CHECK(dir != nullptr);
+  if (dir == nullptr) return;
+  char old_cwd[4096];
+  CHECK(getcwd(old_cwd, sizeof old_cwd) != nullptr);
+  CHECK(chdir(dir) == 0);
+  mkdir("base", 0700);
+  mkdir("base/5", 0700);
+  const std::string base = "base/5";
+  write_bytes(base + "/1", 10);
+  datadir::DirectorySizes kept;
+  CHECK(kept.listing(base) != nullptr);
+  const uint64_t n = datadir::RelationFiles::kRelistAfter;
+  for (uint32_t k = 0; k < 2 * n; k++) write_bytes(base + "/" + std::to_string(1000 + k), 100 + k);
+  datadir::RelationFiles scrape(&kept);
+  for (uint32_t k = 0; k < 2 * n; k++) CHECK_EQ(scrape.bytes(base, 1000 + k).value_or(0), uint64_t{100 + k});
+  CHECK_EQ(scrape.misses(), n - 1);  // the n-th and the rest found in the new listing
+  CHECK(kept.listing(base)->relisted);
+  CHECK_EQ(kept.listing(base)->files.size(), size_t{2 * n + 1});
+  // More created: stat'ed one by one, the relisted listing is kept.
+  for (uint32_t k = 0; k < 2 * n; k++) write_bytes(base + "/" + std::to_string(5000 + k), 7);
+  datadir::RelationFiles next(&kept);
+  for (uint32_t k = 0; k < 2 * n; k++) CHECK_EQ(next.bytes(base, 5000 + k).value_or(0), uint64_t{7});
+  CHECK_EQ(next.misses(), 2 * n);
+  CHECK_EQ(kept.listing(base)->files.size(), size_t{2 * n + 1});
+  // Expired, it is listed afresh (and may be relisted again).
+  kept.expire(std::chrono::seconds(0));
+  CHECK(!kept.listing(base)->relisted);
+  std::remove((base + "/1").c_str());
+  for (uint32_t k = 0; k < 2 * n; k++) {
+    std::remove((base + "/" + std::to_string(1000 + k)).c_str());
+    std::remove((base + "/" + std::to_string(5000 + k)).c_str());
+  }
+  rmdir("base/5");
+  rmdir("base");
+  CHECK(chdir(old_cwd) == 0);
+  rmdir(dir);
+}
