@@ -19,6 +19,27 @@ void write_bytes(const std::string& path, size_t n) {
   std::ofstream f(path, std::ios::binary);
   f << std::string(n, 'x');
 }
+
+// A temporary data directory with an empty base/5, made the working
+// directory (relation paths are relative to it) until the end of the test.
+// The test removes the files it wrote.
+struct DataDir {
+  char path[32] = "/tmp/pgx-datadir-XXXXXX";
+  char old_cwd[4096] = "";
+  bool ok = false;
+  DataDir() {
+    ok = mkdtemp(path) != nullptr && getcwd(old_cwd, sizeof old_cwd) != nullptr && chdir(path) == 0;
+    CHECK(ok);
+    mkdir("base", 0700);
+    mkdir("base/5", 0700);
+  }
+  ~DataDir() {
+    rmdir("base/5");
+    rmdir("base");
+    if (ok) CHECK(chdir(old_cwd) == 0);
+    rmdir(path);
+  }
+};
 }  // namespace
 
 TEST(relation_paths_are_checked) {
@@ -36,15 +57,8 @@ TEST(relation_paths_are_checked) {
 // Forks and segments add up like pg_relation_size()'s sum over forks; a
 // missing main fork means no size (a dropped or rewritten relation).
 TEST(relation_files_add_forks_and_segments) {
-  char tmpl[] = "/tmp/pgx-datadir-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  CHECK(dir != nullptr);
-  if (dir == nullptr) return;
-  char old_cwd[4096];
-  CHECK(getcwd(old_cwd, sizeof old_cwd) != nullptr);
-  CHECK(chdir(dir) == 0);
-  mkdir("base", 0700);
-  mkdir("base/5", 0700);
+  DataDir data;
+  if (!data.ok) return;
   write_bytes("base/5/100", 8192);
   write_bytes("base/5/100.1", 4096);
   write_bytes("base/5/100.3", 9999);  // after a gap: not a segment of this relation
@@ -97,10 +111,6 @@ TEST(relation_files_add_forks_and_segments) {
     std::remove(f);
   }
   rmdir("base/5/300");
-  rmdir("base/5");
-  rmdir("base");
-  CHECK(chdir(old_cwd) == 0);
-  rmdir(dir);
 }
 
 // Which directory entries are relation files, and which file of which fork.
@@ -125,15 +135,8 @@ TEST(relation_file_names_parsed) {
 // taken) is taken again once, instead of a stat() per relation; a listing
 // taken that way is not taken again before it expires.
 TEST(relation_files_relist_after_many_misses) {
-  char tmpl[] = "/tmp/pgx-datadir-XXXXXX";
-  const char* dir = mkdtemp(tmpl);
-  CHECK(dir != nullptr);
-  if (dir == nullptr) return;
-  char old_cwd[4096];
-  CHECK(getcwd(old_cwd, sizeof old_cwd) != nullptr);
-  CHECK(chdir(dir) == 0);
-  mkdir("base", 0700);
-  mkdir("base/5", 0700);
+  DataDir data;
+  if (!data.ok) return;
   const std::string base = "base/5";
   write_bytes(base + "/1", 10);
   datadir::DirectorySizes kept;
@@ -159,8 +162,4 @@ TEST(relation_files_relist_after_many_misses) {
     std::remove((base + "/" + std::to_string(1000 + k)).c_str());
     std::remove((base + "/" + std::to_string(5000 + k)).c_str());
   }
-  rmdir("base/5");
-  rmdir("base");
-  CHECK(chdir(old_cwd) == 0);
-  rmdir(dir);
 }
