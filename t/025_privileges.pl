@@ -452,6 +452,21 @@ my $again = (parse_exposition(http_request($port3, 'GET', '/metrics', 'X-Prometh
 is(sample($again, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/), 1,
 	'a short-budget client may be served the cached full scrape');
 is(sample($again, 'pg_exporter_scrapes_total'), sample($full, 'pg_exporter_scrapes_total'), 'from the cache');
+
+# The budget runs out while the scrape asks whether there are custom metrics
+# (their table is locked): the custom metrics worker must then be skipped, not
+# asked with a budget of 0, which it would take for none at all.
+$node3->append_conf('postgresql.conf', "pg_exporter.cache_ttl = 0\n");
+$node3->reload;
+$node3->poll_query_until('postgres', q{SELECT setting = '0' FROM pg_settings WHERE name = 'pg_exporter.cache_ttl'});
+my $locker = IPC::Run::start([ 'psql', '-X', '-At', '-d', $node3->connstr('postgres'), '-c',
+	'BEGIN; LOCK TABLE pgexporter.custom_metrics IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT' ]);
+$node3->poll_query_until('postgres', q{SELECT EXISTS (SELECT FROM pg_locks
+	WHERE relation = 'pgexporter.custom_metrics'::regclass AND mode = 'AccessExclusiveLock' AND granted)});
+my $spent = (parse_exposition(http_request($port3, 'GET', '/metrics', 'X-Prometheus-Scrape-Timeout-Seconds' => '0.15')->{body}))[0];
+$locker->finish;
+ok(!sample($spent, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/),
+	'a budget spent while planning the custom metrics is not taken for no budget');
 $node3->stop;
 
 done_testing();

@@ -304,7 +304,11 @@ Result run_unguarded(const Options& opts) {
           continue;
         }
       }
-      run_remote(opts, *c, budget_left_ms(), o, res);
+      // Asking may have spent what was left: the other side takes a budget
+      // of 0 for none at all.
+      const int left = budget_left_ms();
+      if (skipped_for_budget(opts, left, o, res)) continue;
+      run_remote(opts, *c, left, o, res);
       continue;
     }
     const double t0 = pgx::monotonic_seconds();
