@@ -135,7 +135,10 @@ is(sample($s3, 'pg_exporter_collector_failures_total', qr/collector="database"/)
 
 # A statement timeout far below what a query needs fails collectors, not the
 # worker (the same process serves), and the reload is seen: the failures say
-# statement timeout.
+# statement timeout. (The database collector waits for a lock on pg_database:
+# on an idle cluster every query may well take less than 1 ms.)
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN; LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE;');
 $node->append_conf('postgresql.conf', "pg_exporter.statement_timeout = 1\n");
 $node->reload;
 my $timed_out;
@@ -143,12 +146,15 @@ for (1 .. 100)
 {
 	my $r = http_request($port, 'GET', '/metrics');
 	last if $r->{status} != 200;
-	$timed_out = $node->safe_psql('postgres',
+	# (From the locking session: a new connection would wait on pg_database.)
+	$timed_out = $locker->query_safe(
 		"SELECT count(*) FROM pgexporter.collector_status() WHERE last_error LIKE '%statement timeout%'");
 	last if $timed_out > 0;
 	sleep 0.1;
 }
 cmp_ok($timed_out, '>', 0, 'a 1 ms statement timeout, once reloaded, fails collectors with a statement timeout');
+$locker->query_safe('COMMIT');
+$locker->quit;
 my ($s4) = parse_exposition(http_request($port, 'GET', '/metrics')->{body});
 is(sample($s4, 'pg_up'), 1, 'pg_up 1 with a 1 ms statement timeout');
 is(worker_pid($node), $pid_as_exporter, 'the same worker serves through it');

@@ -44,13 +44,44 @@ BodyStream::BodyStream(std::shared_ptr<const Body> body, const StreamOptions& op
 
 BodyStream::~BodyStream() = default;
 
+void BodyStream::next_part() {
+  part_++;
+  offset_ = 0;
+  encoded_pos_ = 0;
+  encoded_loaded_ = false;
+  std::string().swap(encoded_);
+}
+
+bool BodyStream::render_block(const spool::Piece& p, std::string* out, std::string* error) {
+  std::string_view bytes = p.text;
+  if (p.in_file()) {
+    if (!encoded_loaded_) {
+      if (!read_range(body_->file()->fd(), p.file_offset, static_cast<size_t>(p.file_length), &encoded_, error))
+        return false;
+      encoded_loaded_ = true;
+    }
+    bytes = encoded_;
+  }
+  out->clear();
+  return p.lines->render(bytes, &encoded_pos_, out, kBlock, labels_, error);
+}
+
 bool BodyStream::read_input(std::string_view* view, std::string* error) {
   const std::vector<spool::Piece>& parts = parts_of(body_);
   while (part_ < parts.size()) {
     const spool::Piece& p = parts[part_];
+    if (p.encoded()) {
+      if (encoded_pos_ >= p.stored()) {
+        next_part();
+        continue;
+      }
+      if (!render_block(p, &file_buf_, error)) return false;
+      *view = file_buf_;
+      bytes_in_ += file_buf_.size();
+      return true;
+    }
     if (offset_ >= p.size()) {
-      part_++;
-      offset_ = 0;
+      next_part();
       continue;
     }
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, p.size() - offset_));
@@ -113,13 +144,32 @@ bool BodyStream::produce(std::string* error) {
 
 bool BodyStream::next(Out* out, std::string* error) {
   *out = Out{};
+  from_pending_ = false;
   if (!transform_) {
     const std::vector<spool::Piece>& parts = parts_of(body_);
+    // An encoded piece's text, block by block, each kept until it is sent.
+    auto pending = [&] {
+      out->data = pending_.data() + pending_pos_;
+      out->len = pending_.size() - pending_pos_;
+      out->more = part_ + 1 < parts.size() || encoded_pos_ < parts[part_].stored();
+      from_pending_ = true;
+      return true;
+    };
+    if (pending_pos_ < pending_.size()) return pending();
     while (part_ < parts.size()) {
       const spool::Piece& p = parts[part_];
+      if (p.encoded()) {
+        if (encoded_pos_ >= p.stored()) {
+          next_part();
+          continue;
+        }
+        if (!render_block(p, &pending_, error)) return false;
+        pending_pos_ = 0;
+        if (pending_.empty()) continue;
+        return pending();
+      }
       if (offset_ >= p.size()) {
-        part_++;
-        offset_ = 0;
+        next_part();
         continue;
       }
       out->more = part_ + 1 < parts.size();
@@ -159,7 +209,11 @@ bool BodyStream::next(Out* out, std::string* error) {
 void BodyStream::consumed(uint64_t n) {
   bytes_out_ += n;
   if (!transform_) {
-    offset_ += n;
+    if (from_pending_) {
+      pending_pos_ += static_cast<size_t>(n);
+    } else {
+      offset_ += n;
+    }
     return;
   }
   out_pos_ += static_cast<size_t>(n);

@@ -55,6 +55,9 @@ class BodyStream {
  private:
   // Reads the next input block into *view (a piece's text or file_buf_).
   bool read_input(std::string_view* view, std::string* error);
+  // The next block of an encoded piece's text into *out.
+  bool render_block(const spool::Piece& p, std::string* out, std::string* error);
+  void next_part();
   bool produce(std::string* error);
   void frame(const std::string& data);
 
@@ -64,6 +67,15 @@ class BodyStream {
   size_t part_ = 0;
   uint64_t offset_ = 0;  // within the current part
   std::string file_buf_;
+  // An encoded piece: its bytes (read from the file), how far they are
+  // written out, and (identity) the text not yet sent.
+  std::string encoded_;
+  spool::Lines::Cache labels_;
+  bool encoded_loaded_ = false;
+  size_t encoded_pos_ = 0;
+  std::string pending_;
+  size_t pending_pos_ = 0;
+  bool from_pending_ = false;
   // Transformed output waiting to be sent.
   std::string out_;
   size_t out_pos_ = 0;

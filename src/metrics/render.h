@@ -13,4 +13,10 @@ constexpr const char* kExpositionContentType = "text/plain; version=0.0.4; chars
 // endpoint sends Sink::take_pieces()'s pieces instead. Empties the sink.
 std::string render(Sink& sink);
 
+// Appends a piece's text (read back from `file`, encoded lines written out,
+// `cache` kept from one piece to the next); throws std::runtime_error when it
+// cannot.
+void append_piece(const spool::Piece& piece, const spool::File* file, std::string& out,
+                  spool::Lines::Cache& cache);
+
 }  // namespace metrics

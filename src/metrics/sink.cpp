@@ -1,9 +1,11 @@
 #include "metrics/sink.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -12,7 +14,85 @@
 
 namespace metrics {
 
+// Label texts one after another; label set i is text[ends[i-1], ends[i]).
+// Once spilled, the text is in `file` and only the ends stay in memory.
+struct LabelTable {
+  uint64_t serial;
+  std::string text;
+  std::vector<uint32_t> ends;
+  std::shared_ptr<const spool::File> file;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;
+
+  static std::string_view at(std::string_view text, const std::vector<uint32_t>& ends, uint32_t id) {
+    const uint32_t begin = id == 0 ? 0 : ends[id - 1];
+    return text.substr(begin, ends[id] - begin);
+  }
+};
+
+// A sample encoded: its label set's number (LEB128), the length of its
+// value's text (one byte) and that text.
+class FamilyLines final : public spool::Lines {
+ public:
+  FamilyLines(std::string name, std::shared_ptr<const LabelTable> labels)
+      : name_(std::move(name)), labels_(std::move(labels)) {}
+  const LabelTable* table() const { return labels_.get(); }
+
+  bool render(std::string_view in, size_t* pos, std::string* out, size_t want, Cache& cache,
+              std::string* error) const override {
+    std::string_view text = labels_->text;
+    if (labels_->file) {
+      if (cache.owner != labels_.get()) {
+        cache.owner = nullptr;
+        if (!labels_->file->read(labels_->file_offset, labels_->file_length, &cache.bytes)) {
+          *error = "could not read back a label table from the temporary file";
+          *pos = in.size();
+          return false;
+        }
+        cache.owner = labels_.get();
+      }
+      text = cache.bytes;
+    }
+    if (text.size() < (labels_->ends.empty() ? 0 : labels_->ends.back())) return bad(in, pos, error);
+    size_t p = *pos;
+    while (p < in.size() && out->size() < want) {
+      uint32_t id = 0;
+      int shift = 0;
+      for (;;) {
+        if (p >= in.size() || shift > 28) return bad(in, pos, error);
+        const auto b = static_cast<unsigned char>(in[p++]);
+        id |= static_cast<uint32_t>(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) break;
+        shift += 7;
+      }
+      if (p >= in.size() || id >= labels_->ends.size()) return bad(in, pos, error);
+      const size_t n = static_cast<unsigned char>(in[p++]);
+      if (n > in.size() - p) return bad(in, pos, error);
+      out->append(name_);
+      out->append(LabelTable::at(text, labels_->ends, id));
+      out->push_back(' ');
+      out->append(in.data() + p, n);
+      out->push_back('\n');
+      p += n;
+    }
+    *pos = p;
+    return true;
+  }
+
+ private:
+  static bool bad(std::string_view in, size_t* pos, std::string* error) {
+    *pos = in.size();
+    *error = "the exposition's encoded lines are damaged";
+    return false;
+  }
+  std::string name_;
+  std::shared_ptr<const LabelTable> labels_;
+};
+
 namespace {
+// Tells label tables apart for LabelSet's cache (an address may be reused).
+std::atomic<uint64_t> next_table_serial{1};
+
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -119,24 +199,29 @@ std::string header_lines(const std::string& name, const std::string& help, prome
   return h;
 }
 
-void append_value(std::string& out, double value) {
+namespace {
+// `value` as TextSerializer writes it, into buf (at least 32 bytes);
+// returns its length (at most 24).
+size_t value_text(double value, char* buf) {
   if (std::isnan(value)) {
-    out.append("Nan");
-    return;
+    std::memcpy(buf, "Nan", 3);
+    return 3;
   }
   if (std::isinf(value)) {
-    out.append(value < 0 ? "-Inf" : "+Inf");
-    return;
+    std::memcpy(buf, value < 0 ? "-Inf" : "+Inf", 4);
+    return 4;
   }
-  char buf[64];
   // %.16g writes integers below 1e16 as plain digits: most values are counts.
   if (std::fabs(value) < 1e16 && value == std::trunc(value) && !(value == 0 && std::signbit(value))) {
-    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(value));
-    out.append(buf, r.ptr);
-    return;
+    return static_cast<size_t>(std::to_chars(buf, buf + 32, static_cast<int64_t>(value)).ptr - buf);
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 16);
-  out.append(buf, r.ptr);
+  return static_cast<size_t>(std::to_chars(buf, buf + 32, value, std::chars_format::general, 16).ptr - buf);
+}
+}  // namespace
+
+void append_value(std::string& out, double value) {
+  char buf[32];
+  out.append(buf, value_text(value, buf));
 }
 
 void LabelSet::append(std::string_view name, std::string_view value) {
@@ -262,7 +347,7 @@ std::vector<spool::Piece> Sink::take_pieces() {
   std::vector<spool::Piece> parts;
   auto add_text = [&parts](std::string& text) {
     if (text.empty()) return;
-    if (!parts.empty() && !parts.back().in_file() && parts.back().text.size() + text.size() <= kSpoolBlock) {
+    if (!parts.empty() && !parts.back().in_file() && !parts.back().encoded() && parts.back().text.size() + text.size() <= kSpoolBlock) {
       parts.back().text += text;
       std::string().swap(text);  // the copy is in the block: keep the peak at one copy
     } else {
@@ -270,8 +355,24 @@ std::vector<spool::Piece> Sink::take_pieces() {
     }
   };
   for (Entry& e : families_) {
+    close_encoded(e);
     add_text(e.header);
-    for (spool::Piece& p : e.spooled) parts.push_back(std::move(p));
+    for (spool::Piece& p : e.spooled) {
+      if (!p.in_file() && p.encoded() && p.rendered <= kSpoolBlock) {
+        // A small family: written out now, it joins the block around it.
+        std::string text;
+        text.reserve(p.rendered);
+        size_t pos = 0;
+        spool::Lines::Cache cache;
+        std::string error;
+        if (!p.lines->render(p.text, &pos, &text, SIZE_MAX, cache, &error)) throw std::runtime_error(error);
+        add_text(text);
+      } else if (!p.in_file() && !p.encoded()) {
+        add_text(p.text);
+      } else {
+        parts.push_back(std::move(p));
+      }
+    }
     add_text(e.body);
   }
   families_.clear();
@@ -284,6 +385,78 @@ void Sink::spool(Entry& e) {
   if (at < 0) return;  // the file takes no more: memory for the rest of the scrape
   e.spooled.push_back(spool::Piece{std::string(), static_cast<uint64_t>(at), e.body.size()});
   e.body.clear();
+}
+
+void Sink::close_text(Entry& e) {
+  if (e.body.empty()) return;
+  e.spooled.push_back(spool::Piece{std::move(e.body)});
+  e.body.clear();
+}
+
+void Sink::close_encoded(Entry& e) {
+  if (!e.encoded.empty()) {
+    spool::Piece p;
+    p.lines = e.lines;
+    p.rendered = e.encoded_text;
+    // (A last few samples stay in memory: a small scrape writes no file.)
+    const int64_t at = spooling() && e.encoded.size() >= kEncodedBlock ? spool_->append(e.encoded) : -1;
+    if (at >= 0) {
+      p.file_offset = static_cast<uint64_t>(at);
+      p.file_length = e.encoded.size();
+      e.encoded.clear();
+    } else {
+      p.text = std::move(e.encoded);
+      e.encoded = std::string();
+    }
+    e.spooled.push_back(std::move(p));
+  }
+  e.encoded_text = 0;
+}
+
+LabelTable& Sink::label_table() {
+  if (!labels_) {
+    labels_ = std::make_shared<LabelTable>();
+    labels_->serial = next_table_serial.fetch_add(1);
+  }
+  return *labels_;
+}
+
+void Sink::reserve_labels(size_t sets, size_t bytes) {
+  LabelTable& t = label_table();
+  if (t.ends.capacity() < t.ends.size() + sets) t.ends.reserve(t.ends.size() + sets);
+  if (t.text.capacity() < t.text.size() + sets * bytes) t.text.reserve(t.text.size() + sets * bytes);
+}
+
+void Sink::add_encoded(Entry& e, const LabelSet& labels, double value) {
+  label_table();
+  if (labels.table_ != labels_->serial) {
+    if (labels_->ends.size() >= UINT32_MAX || labels_->text.size() + labels.text().size() >= UINT32_MAX) {
+      throw std::length_error("too many label sets in one collector");
+    }
+    labels_->text.append(labels.text());
+    labels_->ends.push_back(static_cast<uint32_t>(labels_->text.size()));
+    labels.table_ = labels_->serial;
+    labels.id_ = static_cast<uint32_t>(labels_->ends.size() - 1);
+  }
+  close_text(e);
+  if (!e.lines || e.lines->table() != labels_.get()) {
+    close_encoded(e);
+    e.lines = std::make_shared<const FamilyLines>(e.name, labels_);
+  }
+  char v[32];
+  const size_t n = value_text(value, v);
+  for (uint32_t id = labels.id_;; id >>= 7) {
+    if (id < 0x80) {
+      e.encoded.push_back(static_cast<char>(id));
+      break;
+    }
+    e.encoded.push_back(static_cast<char>((id & 0x7f) | 0x80));
+  }
+  e.encoded.push_back(static_cast<char>(n));
+  e.encoded.append(v, n);
+  e.encoded_text += e.name.size() + labels.text().size() + n + 2;
+  e.samples++;
+  if (e.encoded.size() >= kEncodedBlock && spooling()) close_encoded(e);
 }
 
 void Sink::absorb(Sink&& other) {
@@ -314,18 +487,34 @@ void Sink::absorb(Sink&& other) {
       into.header = std::move(o.header);
     }
     // Keeps the samples in the order they were added.
-    if (o.spooled.empty()) {
+    if (o.spooled.empty() && o.encoded.empty() && into.encoded.empty()) {
       into.body += o.body;
       maybe_spool(into);
     } else {
-      if (!into.body.empty()) into.spooled.push_back(spool::Piece{std::move(into.body)});
+      close_text(into);
+      close_encoded(into);
       for (spool::Piece& p : o.spooled) into.spooled.push_back(std::move(p));
       into.body = std::move(o.body);
+      into.encoded = std::move(o.encoded);
+      into.lines = std::move(o.lines);
+      into.encoded_text = o.encoded_text;
     }
     into.samples += o.samples;
   }
   other.families_.clear();
   other.index_.clear();
+  if (other.labels_ && !other.labels_shared_ && other.labels_->text.size() >= kSpillLabels && spooling()) {
+    LabelTable& t = *other.labels_;
+    const int64_t at = spool_->append(t.text);
+    if (at >= 0) {
+      t.file = spool_;
+      t.file_offset = static_cast<uint64_t>(at);
+      t.file_length = t.text.size();
+      std::string().swap(t.text);
+    }
+  }
+  other.labels_.reset();
+  other.labels_shared_ = false;
 }
 
 void Sink::absorb_new(Sink&& other) {
@@ -346,7 +535,7 @@ size_t Sink::sample_count() const {
 size_t Sink::byte_count() const {
   size_t n = 0;
   for (const auto& e : families_) {
-    n += e.header.size() + e.body.size();
+    n += e.header.size() + e.body.size() + e.encoded_text;
     for (const auto& p : e.spooled) n += p.size();
   }
   return n;
@@ -354,11 +543,14 @@ size_t Sink::byte_count() const {
 
 void Family::reserve(size_t samples, size_t label_bytes) {
   Sink::Entry& e = sink_->families_[index_];
-  // name, labels, a space, a value of up to ~20 characters, a newline.
-  size_t want = e.body.size() + samples * (e.name.size() + label_bytes + 22);
+  // The rows' label sets are shared by the families declared for them: room
+  // for them once, instead of copying the table a dozen times as it grows.
+  sink_->reserve_labels(samples, label_bytes);
+  // A label set's number, a length and a value's text: about 8 bytes.
+  size_t want = e.encoded.size() + samples * 8;
   // A spooled family never holds much more than a block.
-  if (sink_->spool_ && !sink_->spool_->failed()) want = std::min(want, Sink::kSpoolBlock + 4096);
-  e.body.reserve(want);
+  if (sink_->spooling()) want = std::min(want, Sink::kEncodedBlock + 64);
+  e.encoded.reserve(want);
 }
 
 void Family::add(const LabelSet& labels, double value) {
@@ -366,13 +558,7 @@ void Family::add(const LabelSet& labels, double value) {
   if (e.type == prometheus::MetricType::Histogram) {
     throw std::invalid_argument("metric family " + e.name + " takes histogram samples");
   }
-  e.body.append(e.name);
-  e.body.append(labels.text());
-  e.body.push_back(' ');
-  append_value(e.body, value);
-  e.body.push_back('\n');
-  e.samples++;
-  sink_->maybe_spool(e);
+  sink_->add_encoded(e, labels, value);
 }
 
 void Family::add_histogram(const std::vector<Label>& labels,
@@ -410,6 +596,7 @@ void Family::add_histogram(const std::vector<Label>& labels,
     size_t nl = text.find('\n', start);
     start = nl == std::string::npos ? text.size() : nl + 1;
   }
+  sink_->close_encoded(e);
   e.body.append(text, start, std::string::npos);
   e.samples++;
   sink_->maybe_spool(e);

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,9 +42,19 @@ class LabelSet {
   std::string_view text() const { return text_; }
 
  private:
+  friend class Sink;
   void append(std::string_view name, std::string_view value);
   std::string text_;
+  // Its number in the label table it was last added through (see Sink):
+  // the thirty families of one row share one copy of the text.
+  mutable uint64_t table_ = 0;
+  mutable uint32_t id_ = 0;
 };
+
+// The label sets of a sink's samples, each once (see Sink).
+struct LabelTable;
+// One family's encoded lines over one label table.
+class FamilyLines;
 
 class Sink;
 
@@ -72,13 +83,28 @@ class Family {
 
 class Sink {
  public:
-  // With a spool file, a family's lines move to the file in blocks of
-  // kSpoolBlock bytes as they are written, so a large exposition is never
-  // held in memory; without one (or once a write to it failed), everything
-  // stays in memory. Sinks merged with absorb() must share the file.
+  // A sample is kept encoded: the number of its label set in the sink's
+  // label table and its value's text, about 8 bytes; the line's text is
+  // written only as the body is sent (spool::Lines). With a spool file, a
+  // family's encoded samples move to the file in blocks of kEncodedBlock
+  // bytes, and text (histograms) in blocks of kSpoolBlock, so a large
+  // exposition is never held in memory; without one (or once a write to it
+  // failed), everything stays in memory. Sinks merged with absorb() must
+  // share the file.
   static constexpr size_t kSpoolBlock = 64 * 1024;
+  static constexpr size_t kEncodedBlock = 8 * 1024;
+  // A collector's label table at least this large goes to the file once
+  // the collector is done (absorb): only one is in memory at a time.
+  static constexpr size_t kSpillLabels = 256 * 1024;
   Sink() = default;
   explicit Sink(std::shared_ptr<spool::File> spool) : spool_(std::move(spool)) {}
+  // A copy shares the label table with its original: it never moves it to
+  // the file (the original may be kept, Context::render_until_reload).
+  Sink(const Sink& o)
+      : spool_(o.spool_), families_(o.families_), index_(o.index_), labels_(o.labels_), labels_shared_(true) {}
+  Sink& operator=(const Sink&) = delete;
+  Sink(Sink&&) = default;
+  Sink& operator=(Sink&&) = default;
   const std::shared_ptr<spool::File>& spool() const { return spool_; }
 
   // Declares (or finds) a family. Names are checked; a name reused with
@@ -109,8 +135,8 @@ class Sink {
   size_t sample_count() const;
   size_t byte_count() const;
   // The exposition, in declaration order, as pieces (each family's header and
-  // its lines, in memory or in the spool file): joining them would hold a
-  // large scrape twice. The sink is empty afterwards.
+  // its lines, in memory or in the spool file, as text or encoded): joining
+  // them would hold a large scrape twice. The sink is empty afterwards.
   std::vector<spool::Piece> take_pieces();
 
  private:
@@ -120,19 +146,32 @@ class Sink {
     bool reserved = false;
     prometheus::MetricType type;
     std::string header;                 // its # HELP / # TYPE lines
-    std::vector<spool::Piece> spooled;  // its first sample lines, when spooled
-    std::string body;                   // its (last) sample lines
+    std::vector<spool::Piece> spooled;  // its first samples, in order
+    std::string body;                   // its last samples as text (histograms), or
+    std::string encoded;                // encoded, over `lines` (one of the two is empty)
+    std::shared_ptr<const FamilyLines> lines;
+    uint64_t encoded_text = 0;  // the size of `encoded` as text
     size_t samples = 0;
   };
+  bool spooling() const { return spool_ && !spool_->failed(); }
   // Moves e.body to the spool file once it has grown to a block.
   void maybe_spool(Entry& e) {
-    if (e.body.size() >= kSpoolBlock && spool_ && !spool_->failed()) spool(e);
+    if (e.body.size() >= kSpoolBlock && spooling()) spool(e);
   }
   void spool(Entry& e);
+  // Ends e's last text or encoded samples, as a piece: what follows is of
+  // the other kind (or over another label table).
+  void close_text(Entry& e);
+  void close_encoded(Entry& e);
+  void add_encoded(Entry& e, const LabelSet& labels, double value);
+  LabelTable& label_table();
+  void reserve_labels(size_t sets, size_t bytes);
 
   std::shared_ptr<spool::File> spool_;
   std::vector<Entry> families_;
   std::unordered_map<std::string, size_t> index_;
+  std::shared_ptr<LabelTable> labels_;
+  bool labels_shared_ = false;
 };
 
 // The # HELP / # TYPE lines of a family, as TextSerializer writes them

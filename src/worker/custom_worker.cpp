@@ -2,6 +2,7 @@
 
 #include "collectors/collector.h"
 #include "guc.h"
+#include "metrics/render.h"
 #include "pg/backend.h"
 #include "pg/session.h"
 #include "scrape/remote.h"
@@ -92,7 +93,7 @@ void CustomWorker::serve(uint64_t seq) {
     out.error = r.error;
   } else {
     out.outcomes = std::move(r.outcomes);
-    for (spool::Piece& p : r.sink.take_pieces()) out.rendered += p.text;
+    out.rendered = metrics::render(r.sink);  // (no spool file: in memory)
   }
   answer(seq, out);
 }

@@ -542,8 +542,9 @@ void Exporter::add_exporter_metrics(const scrape::Result& r, metrics::Sink& out)
       .add(r.duration);
   const std::shared_ptr<spool::File>& spool = r.sink.spool();
   out.gauge("pg_exporter_last_scrape_spooled_bytes",
-            "Bytes of the last scrape's exposition written to a temporary file instead of kept in memory "
-            "(large families only; 0 for a small scrape).")
+            "Bytes of the last scrape written to a temporary file instead of kept in memory: large "
+            "families' samples, encoded (about a tenth of their text), and large label tables; 0 for a "
+            "small scrape.")
       .add(spool ? static_cast<double>(spool->size()) : 0.0);
   out.counter("pg_exporter_catalog_reads_total",
               "Whole reads of pg_class and pg_index for the per-table collectors. A scrape reuses the last "

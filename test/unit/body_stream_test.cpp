@@ -9,6 +9,8 @@
 
 #include "http/body_stream.h"
 #include "metrics/openmetrics.h"
+#include "metrics/render.h"
+#include "metrics/sink.h"
 #include "unit.h"
 
 namespace {
@@ -190,5 +192,96 @@ TEST(body_stream_spool_file_shorter_than_its_pieces) {
     std::string err;
     drain(s, 100, nullptr, &err);
     CHECK(err.find("shorter") != std::string::npos);
+  }
+}
+
+// A scrape's pieces as the sink makes them: samples encoded (in the file and
+// in memory), text around them, and the text each way out must be the
+// sink's own rendering, also when the socket takes a few bytes at a time.
+TEST(body_stream_writes_encoded_lines_out) {
+  // A collector's sink merged into the scrape's: its label table (~600 kB)
+  // goes to the file as well.
+  auto fill = [](metrics::Sink& s) {
+    metrics::Sink local(s.spool());
+    metrics::Family seq = local.counter("pg_stat_user_tables_seq_scan", "Sequential scans.");
+    metrics::Family live = local.gauge("pg_stat_user_tables_n_live_tup", "Live rows.");
+    for (int i = 0; i < 20000; i++) {
+      metrics::LabelSet l({{"datname", "db"}, {"relname", "t" + std::to_string(i)}});
+      seq.add(l, i * 3);
+      live.add(l, i % 7 == 0 ? 0.5 : 1e15 + i);
+    }
+    s.absorb(std::move(local));
+    s.histogram("pg_h_seconds", "h").add_histogram({{"part", "a"}}, {{1, 1}, {2, 3}}, 4, 5.5);
+    s.gauge("pg_last", "last").add(42);
+  };
+  metrics::Sink memory;
+  fill(memory);
+  const std::string want = metrics::render(memory);
+  std::string why;
+  auto file = spool::File::create(unit::temp_dir(), &why, {}, 0);
+  CHECK(file != nullptr);
+  if (!file) return;
+  metrics::Sink spooled(file);
+  fill(spooled);
+  std::vector<spool::Piece> pieces = spooled.take_pieces();
+  size_t encoded_in_file = 0, encoded_in_memory = 0;
+  for (const spool::Piece& p : pieces) {
+    if (p.encoded()) (p.in_file() ? encoded_in_file : encoded_in_memory)++;
+  }
+  CHECK(encoded_in_file > 2);
+  CHECK_EQ(encoded_in_memory, 0u);  // the last few samples of a family are written out at once
+  // The file holds the encoding and the label table: far less than the text.
+  CHECK(file->size() > 20000 * 25);
+  CHECK(file->size() * 2 < want.size());
+  auto body = std::make_shared<const http::Body>(std::move(pieces), file);
+  CHECK_EQ(body->size(), want.size());
+  for (bool sendfile : {true, false}) {
+    http::StreamOptions o;
+    o.sendfile = sendfile;
+    for (size_t step : {size_t{1} << 20, size_t{777}}) {
+      http::BodyStream s(body, o);
+      std::string err;
+      size_t largest = 0;
+      CHECK(drain(s, step, &largest, &err) == want);
+      CHECK_EQ(err, "");
+      CHECK(largest < 2 * http::BodyStream::kBlock);
+    }
+  }
+  http::StreamOptions z;
+  z.gzip = true;
+  z.chunked = true;
+  http::BodyStream zs(body, z);
+  bool ok1 = false, ok2 = false;
+  CHECK(gunzip(unchunk(drain(zs, 4096), &ok1), &ok2) == want);
+  CHECK(ok1 && ok2);
+  http::StreamOptions om;
+  om.openmetrics = true;
+  om.chunked = true;
+  http::BodyStream os(body, om);
+  CHECK(unchunk(drain(os, 100000), &ok1) == metrics::to_openmetrics(want));
+  CHECK(ok1);
+}
+
+TEST(body_stream_damaged_encoded_lines_are_an_error) {
+  metrics::Sink s;
+  metrics::Family f = s.gauge("m", "h");
+  for (int i = 0; i < 10000; i++) f.add({{"i", std::to_string(i)}}, i);
+  std::vector<spool::Piece> pieces = s.take_pieces();
+  bool damaged = false;
+  for (spool::Piece& p : pieces) {
+    if (p.encoded() && !p.text.empty()) {
+      p.text.replace(0, 3, "\xff\xff\x7f");  // the first label set's number: far past the table
+      damaged = true;
+    }
+  }
+  CHECK(damaged);
+  auto body = std::make_shared<const http::Body>(std::move(pieces), nullptr);
+  for (bool gzip : {false, true}) {
+    http::StreamOptions o;
+    o.gzip = gzip;
+    http::BodyStream st(body, o);
+    std::string err;
+    drain(st, 100000, nullptr, &err);
+    CHECK(err.find("damaged") != std::string::npos);
   }
 }
