@@ -56,7 +56,8 @@ bool BodyStream::render_block(const spool::Piece& p, std::string* out, std::stri
   std::string_view bytes = p.text;
   if (p.in_file()) {
     if (!encoded_loaded_) {
-      if (!read_range(body_->file()->fd(), p.file_offset, static_cast<size_t>(p.file_length), &encoded_, error))
+      if (!read_range(body_->file()->fd(), p.file_offset, static_cast<size_t>(p.file_length), &encoded_,
+                      error))
         return false;
       encoded_loaded_ = true;
     }

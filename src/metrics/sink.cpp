@@ -347,7 +347,8 @@ std::vector<spool::Piece> Sink::take_pieces() {
   std::vector<spool::Piece> parts;
   auto add_text = [&parts](std::string& text) {
     if (text.empty()) return;
-    if (!parts.empty() && !parts.back().in_file() && !parts.back().encoded() && parts.back().text.size() + text.size() <= kSpoolBlock) {
+    if (!parts.empty() && !parts.back().in_file() && !parts.back().encoded() &&
+        parts.back().text.size() + text.size() <= kSpoolBlock) {
       parts.back().text += text;
       std::string().swap(text);  // the copy is in the block: keep the peak at one copy
     } else {

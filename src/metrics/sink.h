@@ -101,7 +101,11 @@ class Sink {
   // A copy shares the label table with its original: it never moves it to
   // the file (the original may be kept, Context::render_until_reload).
   Sink(const Sink& o)
-      : spool_(o.spool_), families_(o.families_), index_(o.index_), labels_(o.labels_), labels_shared_(true) {}
+      : spool_(o.spool_),
+        families_(o.families_),
+        index_(o.index_),
+        labels_(o.labels_),
+        labels_shared_(true) {}
   Sink& operator=(const Sink&) = delete;
   Sink(Sink&&) = default;
   Sink& operator=(Sink&&) = default;

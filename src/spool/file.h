@@ -84,9 +84,9 @@ class Lines {
 struct Piece {
   std::string text;  // the text, or the encoded lines, when in memory
   uint64_t file_offset = 0;
-  uint64_t file_length = 0;  // > 0: the piece is in the file, `text` is empty
+  uint64_t file_length = 0;                      // > 0: the piece is in the file, `text` is empty
   std::shared_ptr<const Lines> lines = nullptr;  // set: the bytes are encoded lines
-  uint64_t rendered = 0;               // encoded: the size of their text
+  uint64_t rendered = 0;                         // encoded: the size of their text
 
   bool in_file() const { return file_length > 0; }
   bool encoded() const { return lines != nullptr; }
