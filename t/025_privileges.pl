@@ -440,6 +440,11 @@ SET ROLE team;
 INSERT INTO pgexporter.custom_metrics (name, query, gauges, timeout) VALUES
   ('slow_ok', 'SELECT 1 AS x FROM pg_sleep(0.4)', '{x}', '3s');
 });
+# (The custom metrics worker must be up, or the longer budget's scrape below
+# fails its custom metrics for want of it: slow to start under a sanitizer.)
+$node3->poll_query_until('postgres',
+	"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pg_exporter custom metrics'")
+  or die 'the custom metrics worker did not start';
 my $short = (parse_exposition(http_request($port3, 'GET', '/metrics', 'X-Prometheus-Scrape-Timeout-Seconds' => '0.15')->{body}))[0];
 # (Its custom metric failed for time, or, on a slow machine, the budget ran
 # out before the custom metrics were asked: either way it did not succeed.)
@@ -447,7 +452,8 @@ ok(!sample($short, 'pg_exporter_collector_success', qr/collector="custom:slow_ok
 	'the short-budget client gets its short scrape');
 my $full = (parse_exposition(http_request($port3, 'GET', '/metrics')->{body}))[0];
 is(sample($full, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/), 1,
-	'the next client (a longer budget) is not served it, though it is cached');
+	'the next client (a longer budget) is not served it, though it is cached')
+  or diag($node3->safe_psql('postgres', q{SELECT name, last_error FROM pgexporter.collector_status() WHERE name LIKE 'custom%'}));
 my $again = (parse_exposition(http_request($port3, 'GET', '/metrics', 'X-Prometheus-Scrape-Timeout-Seconds' => '0.15')->{body}))[0];
 is(sample($again, 'pg_exporter_collector_success', qr/collector="custom:slow_ok"/), 1,
 	'a short-budget client may be served the cached full scrape');
