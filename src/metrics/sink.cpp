@@ -23,6 +23,8 @@ struct LabelTable {
   std::shared_ptr<const spool::File> file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
+  // The text read back, while some connection writing it out holds it.
+  mutable std::weak_ptr<const std::string> read_back;
 
   static std::string_view at(std::string_view text, const std::vector<uint32_t>& ends, uint32_t id) {
     const uint32_t begin = id == 0 ? 0 : ends[id - 1];
@@ -44,14 +46,20 @@ class FamilyLines final : public spool::Lines {
     if (labels_->file) {
       if (cache.owner != labels_.get()) {
         cache.owner = nullptr;
-        if (!labels_->file->read(labels_->file_offset, labels_->file_length, &cache.bytes)) {
-          *error = "could not read back a label table from the temporary file";
-          *pos = in.size();
-          return false;
+        cache.bytes = labels_->read_back.lock();
+        if (!cache.bytes) {
+          auto bytes = std::make_shared<std::string>();
+          if (!labels_->file->read(labels_->file_offset, labels_->file_length, bytes.get())) {
+            *error = "could not read back a label table from the temporary file";
+            *pos = in.size();
+            return false;
+          }
+          cache.bytes = bytes;
+          labels_->read_back = cache.bytes;
         }
         cache.owner = labels_.get();
       }
-      text = cache.bytes;
+      text = *cache.bytes;
     }
     if (text.size() < (labels_->ends.empty() ? 0 : labels_->ends.back())) return bad(in, pos, error);
     size_t p = *pos;

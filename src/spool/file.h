@@ -65,10 +65,11 @@ class File {
 class Lines {
  public:
   // What writing out needs beyond the piece (a label table read back from
-  // the file), kept from one piece to the next by whoever writes them out.
+  // the file), held from one piece to the next by whoever writes them out.
+  // Shared: connections sending the same body at once read it back once.
   struct Cache {
     const void* owner = nullptr;
-    std::string bytes;
+    std::shared_ptr<const std::string> bytes;
   };
   virtual ~Lines() = default;
   // Appends the text of the whole samples encoded in `in` from *pos on,
