@@ -133,7 +133,11 @@ bool RelationCatalog::update(const pgx::ResultSet& c, const std::vector<uint32_t
   // or storage parameters. A relation created, dropped, renamed or moved
   // changes what the other rows refer to or how they sort.
   std::vector<uint32_t> seen;
-  std::vector<std::pair<size_t, size_t>> rows;  // (row here, row of c)
+  struct Change {
+    size_t here, r;  // row here, row of c
+    uint32_t relfilenode;
+  };
+  std::vector<Change> rows;
   for (size_t r = 0; r < c.rows(); r++) {
     const Facts now = col.facts(c, r);
     const auto here = row(now.oid);
@@ -145,15 +149,15 @@ bool RelationCatalog::update(const pgx::ResultSet& c, const std::vector<uint32_t
     if (table_facts(now) && c.text(r, col.schema) != classes.text(*here, schema_c)) return false;
     if (!now.toast && c.text(r, col.rel) != classes.text(*here, rel_c)) return false;
     seen.push_back(now.oid);
-    rows.emplace_back(*here, r);
+    rows.push_back({*here, r, now.relfilenode});
   }
   std::sort(seen.begin(), seen.end());
   for (uint32_t oid : asked) {
     // Asked, not read back, but here: dropped (or no longer one of these).
     if (!std::binary_search(seen.begin(), seen.end(), oid) && row(oid)) return false;
   }
-  for (const auto& [here, r] : rows) {
-    facts[here].relfilenode = col.facts(c, r).relfilenode;
+  for (const auto& [here, r, relfilenode] : rows) {
+    facts[here].relfilenode = relfilenode;
     const bool table = table_facts(facts[here]);
     classes.replace_cell(here, path_c, c.text(r, col.path), c.is_null(r, col.path));
     classes.replace_cell(here, tuples_c, c.text(r, col.tuples), !table || c.is_null(r, col.tuples));
