@@ -90,9 +90,10 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                                  : ctx.database.size() + cls.text(rows[0].table, cat.schema_c).size() +
                                        cls.text(rows[0].table, cat.rel_c).size() +
                                        cls.text(rows[0].index, cat.rel_c).size() + 56;
+  out.reserve_label_sets(rows.size(), label_bytes);
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
-    fams.back().reserve(rows.size(), label_bytes);
+    fams.back().reserve(rows.size());
   }
   metrics::Family valid_fam =
       out.gauge("pg_index_valid",

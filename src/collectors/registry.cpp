@@ -44,12 +44,12 @@ void emit_rows(const pgx::ResultSet& rs, metrics::Sink& out, const std::vector<c
     row_labels[r].assign(labels.begin(), labels.end());
     label_bytes += row_labels[r].text().size();
   }
-  const size_t avg_label_bytes = rs.rows() == 0 ? 0 : label_bytes / rs.rows() + 1;
+  out.reserve_label_sets(rs.rows(), rs.rows() == 0 ? 0 : label_bytes / rs.rows() + 1);
   for (const ColumnMetric& m : metrics) {
     int col = rs.column(m.column);
     if (col < 0) continue;  // this server version has no such column
     metrics::Family fam = out.family(m.name, m.help, m.type);
-    fam.reserve(rs.rows(), avg_label_bytes);
+    fam.reserve(rs.rows());
     for (size_t r = 0; r < rs.rows(); r++) {
       auto v = rs.number(r, static_cast<size_t>(col));
       if (v) fam.add(row_labels[r], *v * m.scale);

@@ -82,9 +82,11 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   metrics::Family indexes_size = out.gauge("pg_stat_user_tables_index_size_bytes",
                                            "Disk space used by all indexes on this table, in bytes.");
   metrics::Family index_size = out.gauge("pg_index_size_bytes", "Disk space used by this index, in bytes.");
-  table_size.reserve(tables.size(), 80);
-  indexes_size.reserve(tables.size(), 80);
-  index_size.reserve(index_positions.size(), 110);
+  // A table's label set (two families) and an index's.
+  out.reserve_label_sets(tables.size() + index_positions.size(), 100);
+  table_size.reserve(tables.size());
+  indexes_size.reserve(tables.size());
+  index_size.reserve(index_positions.size());
 
   // Pass 1, in table order: each table's own sizes (kept tables, and the
   // partitions whose parents add them up), per-index series, unused indexes.

@@ -210,9 +210,10 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
   const size_t label_bytes = rows.empty() ? 0
                                           : datname.size() + rs.text(rows[0], cat.schema_c).size() +
                                                 rs.text(rows[0], cat.rel_c).size() + 40;
+  out.reserve_label_sets(rows.size(), label_bytes);
   for (const FamilyDef& d : kFamilies) {
     fams.push_back(out.family(d.name, d.help, d.type));
-    fams.back().reserve(rows.size(), label_bytes);
+    fams.back().reserve(rows.size());
   }
 
   // One pass over the statistics: all of them for the tables, the access

@@ -14,17 +14,30 @@
 
 namespace metrics {
 
-// Label texts one after another; label set i is text[ends[i-1], ends[i]).
-// Once spilled, the text is in `file` and only the ends stay in memory.
+// Label texts one after another; label set i is bytes [ends[i-1], ends[i])
+// of them. A large table's text goes to `file` in blocks as it grows (file
+// ranges `spilled`, in order), `text` is the rest; only the ends stay in
+// memory.
 struct LabelTable {
   uint64_t serial;
   std::string text;
   std::vector<uint32_t> ends;
   std::shared_ptr<const spool::File> file;
-  uint64_t file_offset = 0;
-  uint64_t file_length = 0;
-  // The text read back, while some connection writing it out holds it.
+  std::vector<std::pair<uint64_t, uint64_t>> spilled;  // (offset, length)
+  uint64_t spilled_bytes = 0;
+  // The whole text read back, while some connection writing it out holds it.
   mutable std::weak_ptr<const std::string> read_back;
+
+  bool read_all(std::string* out) const {
+    out->clear();
+    std::string block;
+    for (const auto& [offset, length] : spilled) {
+      if (!file->read(offset, length, &block)) return false;
+      *out += block;
+    }
+    *out += text;
+    return true;
+  }
 
   static std::string_view at(std::string_view text, const std::vector<uint32_t>& ends, uint32_t id) {
     const uint32_t begin = id == 0 ? 0 : ends[id - 1];
@@ -43,13 +56,14 @@ class FamilyLines final : public spool::Lines {
   bool render(std::string_view in, size_t* pos, std::string* out, size_t want, Cache& cache,
               std::string* error) const override {
     std::string_view text = labels_->text;
-    if (labels_->file) {
-      if (cache.owner != labels_.get()) {
+    if (!labels_->spilled.empty()) {
+      // (Read again if the table has grown since: a sink still written to.)
+      if (cache.owner != labels_.get() || cache.sets != labels_->ends.size()) {
         cache.owner = nullptr;
         cache.bytes = labels_->read_back.lock();
-        if (!cache.bytes) {
+        if (!cache.bytes || cache.bytes->size() != (labels_->ends.empty() ? 0 : labels_->ends.back())) {
           auto bytes = std::make_shared<std::string>();
-          if (!labels_->file->read(labels_->file_offset, labels_->file_length, bytes.get())) {
+          if (!labels_->read_all(bytes.get())) {
             *error = "could not read back a label table from the temporary file";
             *pos = in.size();
             return false;
@@ -58,6 +72,7 @@ class FamilyLines final : public spool::Lines {
           labels_->read_back = cache.bytes;
         }
         cache.owner = labels_.get();
+        cache.sets = labels_->ends.size();
       }
       text = *cache.bytes;
     }
@@ -363,6 +378,7 @@ std::vector<spool::Piece> Sink::take_pieces() {
       parts.push_back(spool::Piece{std::move(text)});
     }
   };
+  spool::Lines::Cache cache;  // one label table read back for all its small families
   for (Entry& e : families_) {
     close_encoded(e);
     add_text(e.header);
@@ -372,7 +388,6 @@ std::vector<spool::Piece> Sink::take_pieces() {
         std::string text;
         text.reserve(p.rendered);
         size_t pos = 0;
-        spool::Lines::Cache cache;
         std::string error;
         if (!p.lines->render(p.text, &pos, &text, SIZE_MAX, cache, &error)) throw std::runtime_error(error);
         add_text(text);
@@ -422,6 +437,19 @@ void Sink::close_encoded(Entry& e) {
   e.encoded_text = 0;
 }
 
+bool Sink::spill_labels() {
+  // A copy shares its table with an original that may be kept: never moved.
+  LabelTable& t = *labels_;
+  if (labels_shared_ || t.text.empty() || !spooling()) return false;
+  const int64_t at = spool_->append(t.text);
+  if (at < 0) return false;  // the file takes no more: the rest stays in memory
+  t.file = spool_;
+  t.spilled.emplace_back(static_cast<uint64_t>(at), t.text.size());
+  t.spilled_bytes += t.text.size();
+  t.text.clear();
+  return true;
+}
+
 LabelTable& Sink::label_table() {
   if (!labels_) {
     labels_ = std::make_shared<LabelTable>();
@@ -430,7 +458,7 @@ LabelTable& Sink::label_table() {
   return *labels_;
 }
 
-void Sink::reserve_labels(size_t sets, size_t bytes) {
+void Sink::reserve_label_sets(size_t sets, size_t bytes) {
   LabelTable& t = label_table();
   if (t.ends.capacity() < t.ends.size() + sets) t.ends.reserve(t.ends.size() + sets);
   if (t.text.capacity() < t.text.size() + sets * bytes) t.text.reserve(t.text.size() + sets * bytes);
@@ -439,11 +467,12 @@ void Sink::reserve_labels(size_t sets, size_t bytes) {
 void Sink::add_encoded(Entry& e, const LabelSet& labels, double value) {
   label_table();
   if (labels.table_ != labels_->serial) {
-    if (labels_->ends.size() >= UINT32_MAX || labels_->text.size() + labels.text().size() >= UINT32_MAX) {
+    const uint64_t end = labels_->spilled_bytes + labels_->text.size() + labels.text().size();
+    if (labels_->ends.size() >= UINT32_MAX || end >= UINT32_MAX) {
       throw std::length_error("too many label sets in one collector");
     }
     labels_->text.append(labels.text());
-    labels_->ends.push_back(static_cast<uint32_t>(labels_->text.size()));
+    labels_->ends.push_back(static_cast<uint32_t>(end));
     labels.table_ = labels_->serial;
     labels.id_ = static_cast<uint32_t>(labels_->ends.size() - 1);
   }
@@ -465,6 +494,7 @@ void Sink::add_encoded(Entry& e, const LabelSet& labels, double value) {
   e.encoded.append(v, n);
   e.encoded_text += e.name.size() + labels.text().size() + n + 2;
   e.samples++;
+  if (labels_->text.size() >= kSpillLabels) spill_labels();
   if (e.encoded.size() >= kEncodedBlock && spooling()) close_encoded(e);
 }
 
@@ -512,15 +542,9 @@ void Sink::absorb(Sink&& other) {
   }
   other.families_.clear();
   other.index_.clear();
-  if (other.labels_ && !other.labels_shared_ && other.labels_->text.size() >= kSpillLabels && spooling()) {
-    LabelTable& t = *other.labels_;
-    const int64_t at = spool_->append(t.text);
-    if (at >= 0) {
-      t.file = spool_;
-      t.file_offset = static_cast<uint64_t>(at);
-      t.file_length = t.text.size();
-      std::string().swap(t.text);
-    }
+  // The collector is done: the rest of a large label table follows the rest.
+  if (other.labels_ && (!other.labels_->spilled.empty() || other.labels_->text.size() >= kSpillLabels)) {
+    if (other.spill_labels()) std::string().swap(other.labels_->text);
   }
   other.labels_.reset();
   other.labels_shared_ = false;
@@ -550,11 +574,8 @@ size_t Sink::byte_count() const {
   return n;
 }
 
-void Family::reserve(size_t samples, size_t label_bytes) {
+void Family::reserve(size_t samples) {
   Sink::Entry& e = sink_->families_[index_];
-  // The rows' label sets are shared by the families declared for them: room
-  // for them once, instead of copying the table a dozen times as it grows.
-  sink_->reserve_labels(samples, label_bytes);
   // A label set's number, a length and a value's text: about 8 bytes.
   size_t want = e.encoded.size() + samples * 8;
   // A spooled family never holds much more than a block.

@@ -65,9 +65,9 @@ class Family {
   void add(std::initializer_list<Label> labels, double value) { add(LabelSet(labels), value); }
   void add(const std::vector<Label>& labels, double value) { add(LabelSet(labels), value); }
   void add(double value) { add(LabelSet(), value); }
-  // Room for `samples` more lines with labels of about `label_bytes` each: a
-  // family of 20,000 lines otherwise grows by copying itself a dozen times.
-  void reserve(size_t samples, size_t label_bytes);
+  // Room for `samples` more samples: a family of 20,000 samples otherwise
+  // grows by copying itself a dozen times.
+  void reserve(size_t samples);
   // One histogram sample (family declared with Sink::histogram): `buckets`
   // are (upper bound, cumulative count) pairs in increasing bound order; the
   // +Inf bucket is rendered from `count`.
@@ -93,8 +93,8 @@ class Sink {
   // share the file.
   static constexpr size_t kSpoolBlock = 64 * 1024;
   static constexpr size_t kEncodedBlock = 8 * 1024;
-  // A collector's label table at least this large goes to the file once
-  // the collector is done (absorb): only one is in memory at a time.
+  // A label table's text goes to the file in blocks of this size as it
+  // grows (and the rest once its collector is done, absorb()).
   static constexpr size_t kSpillLabels = 256 * 1024;
   Sink() = default;
   explicit Sink(std::shared_ptr<spool::File> spool) : spool_(std::move(spool)) {}
@@ -135,6 +135,10 @@ class Sink {
   // changes nothing): user-defined metrics never add to built-in families.
   void absorb_new(Sink&& other);
 
+  // Room for `sets` more label sets of about `bytes` each, all the families
+  // of a collector together (a row's label set is kept once for all of them).
+  void reserve_label_sets(size_t sets, size_t bytes);
+
   size_t family_count() const { return families_.size(); }
   size_t sample_count() const;
   size_t byte_count() const;
@@ -169,7 +173,8 @@ class Sink {
   void close_encoded(Entry& e);
   void add_encoded(Entry& e, const LabelSet& labels, double value);
   LabelTable& label_table();
-  void reserve_labels(size_t sets, size_t bytes);
+  // Moves the label table's text so far to the spool file (false: it stays).
+  bool spill_labels();
 
   std::shared_ptr<spool::File> spool_;
   std::vector<Entry> families_;

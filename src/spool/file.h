@@ -69,6 +69,7 @@ class Lines {
   // Shared: connections sending the same body at once read it back once.
   struct Cache {
     const void* owner = nullptr;
+    size_t sets = 0;
     std::shared_ptr<const std::string> bytes;
   };
   virtual ~Lines() = default;
