@@ -45,15 +45,16 @@ struct Context {
   // pg_class and pg_index as the per-table collectors need them, read the
   // first time one of the scrape asks (throws like query()).
   const RelationCatalog& relation_catalog() const;
-  // The counters of the catalog's indexes at these positions of
-  // index_facts: what a collector of this scrape read already, the others
-  // read now (throws like scan_relation_stats()).
-  std::shared_ptr<std::vector<IndexCounters>> index_counters_seen =
-      std::make_shared<std::vector<IndexCounters>>();
-  std::vector<IndexCounters> index_counters(const std::vector<uint32_t>& positions) const;
+  // The counters of the catalog's indexes, by position in index_facts: at
+  // least those at `positions` are the ones read in this scrape (what a
+  // collector of it read already, the others read now; throws like
+  // scan_relation_stats()). Valid until the next call.
+  std::shared_ptr<IndexCounters> index_counters_seen = std::make_shared<IndexCounters>();
+  const std::vector<pgx::AccessCounters>& index_counters(const std::vector<uint32_t>& positions) const;
   // Keeps what a collector read of every index of the catalog for the
-  // others: counters[p] is index_facts[p]'s.
-  void remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const;
+  // others: counters[p] is index_facts[p]'s (moved in; returned).
+  const std::vector<pgx::AccessCounters>& remember_index_counters(
+      std::vector<pgx::AccessCounters>&& counters) const;
   std::shared_ptr<SessionsCache> sessions_cache = std::make_shared<SessionsCache>();
   // pg_stat_activity and the database names, read the first time a
   // collector of the scrape asks (throws like query()).

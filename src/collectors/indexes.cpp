@@ -40,21 +40,21 @@ struct FamilyDef {
   const char* name;
   prometheus::MetricType type;
   const char* help;
-  int64_t (*value)(const IndexCounters&);
+  int64_t (*value)(const pgx::AccessCounters&);
 };
 
 const FamilyDef kFamilies[] = {
     {"pg_statio_user_indexes_idx_blks_read_total", C, "Number of disk blocks read from this index.",
-     [](const IndexCounters& s) { return s.blocks_fetched - s.blocks_hit; }},
+     [](const pgx::AccessCounters& s) { return s.blocks_fetched - s.blocks_hit; }},
     {"pg_statio_user_indexes_idx_blks_hit_total", C, "Number of buffer hits in this index.",
-     [](const IndexCounters& s) { return s.blocks_hit; }},
+     [](const pgx::AccessCounters& s) { return s.blocks_hit; }},
     {"pg_index_scans_total", C, "Number of index scans initiated on this index.",
-     [](const IndexCounters& s) { return s.numscans; }},
+     [](const pgx::AccessCounters& s) { return s.numscans; }},
     {"pg_index_tuples_read_total", C, "Number of index entries returned by scans on this index.",
-     [](const IndexCounters& s) { return s.tuples_returned; }},
+     [](const pgx::AccessCounters& s) { return s.tuples_returned; }},
     {"pg_index_tuples_fetched_total", C,
      "Number of live table rows fetched by simple index scans using this index.",
-     [](const IndexCounters& s) { return s.tuples_fetched; }},
+     [](const pgx::AccessCounters& s) { return s.tuples_fetched; }},
 };
 
 void collect_indexes(const Context& ctx, metrics::Sink& out) {
@@ -80,7 +80,7 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
     rows.push_back({r, table, index});
     positions.push_back(static_cast<uint32_t>(r));
   }
-  const std::vector<IndexCounters> st = ctx.index_counters(positions);
+  const std::vector<pgx::AccessCounters>& st = ctx.index_counters(positions);
 
   // Per-index series for the selected tables' indexes; the counts below
   // cover every index (an invalid index matters on any table).
@@ -108,14 +108,14 @@ void collect_indexes(const Context& ctx, metrics::Sink& out) {
                                      {"relname", cls.text(row.table, cat.rel_c)},
                                      {"indexrelname", cls.text(row.index, cat.rel_c)}};
       for (size_t f = 0; f < fams.size(); f++)
-        fams[f].add(labels, static_cast<double>(kFamilies[f].value(st[k])));
+        fams[f].add(labels, static_cast<double>(kFamilies[f].value(st[row.index_row])));
       if (ix.valid_known) valid_fam.add(labels, ix.valid ? 1 : 0);
     }
     if (ix.valid_known && !ix.valid) {
       invalid++;
       continue;
     }
-    if (ix.valid_known && ix.droppable_known && ix.droppable && st[k].numscans == 0) unused++;
+    if (ix.valid_known && ix.droppable_known && ix.droppable && st[row.index_row].numscans == 0) unused++;
   }
   // The counts exist (0) even when the database has no index at all.
   const std::string& datname = ctx.database;

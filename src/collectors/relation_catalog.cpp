@@ -114,7 +114,7 @@ void RelationCatalog::add_classes(const pgx::ResultSet& c) {
   for (size_t r = 0; r < c.rows(); r++) {
     Facts& f = facts[base + r];
     f = col.facts(c, r);
-    row_of.emplace(f.oid, base + r);
+    row_of.insert(f.oid, static_cast<uint32_t>(base + r));
     if (dboid.empty()) dboid.assign(c.text(r, col.dboid));
     const bool table = table_facts(f);
     classes.add_row();
@@ -191,21 +191,17 @@ void RelationCatalog::finish(const pgx::ResultSet& indexes) {
     const uint32_t rel = index_facts[index_by_table[k]].indrel;
     size_t end = k;
     while (end < index_by_table.size() && index_facts[index_by_table[end]].indrel == rel) end++;
-    if (auto it = row_of.find(rel); it != row_of.end()) {
-      facts[it->second].index_first = static_cast<uint32_t>(k);
-      facts[it->second].index_count = static_cast<uint32_t>(end - k);
+    if (const uint32_t r = row_of.find(rel); r != kNoRow) {
+      facts[r].index_first = static_cast<uint32_t>(k);
+      facts[r].index_count = static_cast<uint32_t>(end - k);
     }
     k = end;
   }
   for (IndexFacts& f : index_facts) {
-    if (auto it = row_of.find(f.indexrel); it != row_of.end())
-      f.index_row = static_cast<uint32_t>(it->second);
-    if (auto it = row_of.find(f.indrel); it != row_of.end()) f.table_row = static_cast<uint32_t>(it->second);
+    f.index_row = row_of.find(f.indexrel);
+    f.table_row = row_of.find(f.indrel);
   }
-  for (Facts& f : facts) {
-    if (auto it = row_of.find(f.toast_oid); f.toast_oid != 0 && it != row_of.end())
-      f.toast_row = static_cast<uint32_t>(it->second);
-  }
+  for (Facts& f : facts) f.toast_row = row_of.find(f.toast_oid);
   for (size_t r = 0; r < facts.size(); r++) {
     if (is_table(r)) tables_by_name.push_back(static_cast<uint32_t>(r));
   }
@@ -216,7 +212,7 @@ void RelationCatalog::finish(const pgx::ResultSet& indexes) {
 }
 
 std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t rel) const {
-  if (auto it = row_of.find(rel); it != row_of.end()) return indexes_of_row(it->second);
+  if (const uint32_t r = row_of.find(rel); r != kNoRow) return indexes_of_row(r);
   // Not a relation of `classes` (a system catalog): its indexes are still in pg_index.
   const uint32_t* first = index_by_table.data();
   const uint32_t* last = first + index_by_table.size();
@@ -228,9 +224,9 @@ std::pair<const uint32_t*, const uint32_t*> RelationCatalog::indexes_of(uint32_t
 }
 
 std::optional<size_t> RelationCatalog::row(uint32_t oid) const {
-  auto it = row_of.find(oid);
-  if (it == row_of.end()) return std::nullopt;
-  return it->second;
+  const uint32_t r = row_of.find(oid);
+  if (r == kNoRow) return std::nullopt;
+  return r;
 }
 
 bool RelationCatalog::is_table(size_t r) const { return table_facts(facts[r]); }
@@ -239,35 +235,41 @@ uint32_t RelationCatalog::parent(size_t r) const { return facts[r].parent; }
 
 uint32_t RelationCatalog::oid(size_t r) const { return facts[r].oid; }
 
-void Context::remember_index_counters(const std::vector<pgx::AccessCounters>& counters) const {
-  std::vector<IndexCounters>& seen = *index_counters_seen;
+const std::vector<pgx::AccessCounters>& Context::remember_index_counters(
+    std::vector<pgx::AccessCounters>&& counters) const {
+  IndexCounters& seen = *index_counters_seen;
   const size_t n = std::min(counters.size(), relation_catalog().index_facts.size());
-  if (seen.size() < n) seen.resize(n);
-  for (size_t p = 0; p < n; p++) seen[p].set(counters[p]);
+  seen.counters = std::move(counters);
+  seen.known.assign(n, true);
+  return seen.counters;
 }
 
-std::vector<IndexCounters> Context::index_counters(const std::vector<uint32_t>& positions) const {
+const std::vector<pgx::AccessCounters>& Context::index_counters(const std::vector<uint32_t>& positions) const {
   const RelationCatalog& cat = relation_catalog();
-  std::vector<IndexCounters>& seen = *index_counters_seen;
+  IndexCounters& seen = *index_counters_seen;
+  const size_t n_index = cat.index_facts.size();
+  if (seen.counters.size() < n_index) seen.counters.resize(n_index);
+  if (seen.known.size() < n_index) seen.known.resize(n_index, false);
   std::vector<uint32_t> missing;
   for (uint32_t p : positions) {
-    if (p < cat.index_facts.size() && (p >= seen.size() || !seen[p].known)) missing.push_back(p);
+    if (p < n_index && !seen.known[p]) missing.push_back(p);
   }
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
   if (!missing.empty()) {
     // The tables collector did not run first: the same one pass, for these.
-    pgx::StatsRequest request(0, missing.size());
+    pgx::OidMap oids(missing.size());
     for (size_t k = 0; k < missing.size(); k++)
-      request.want_counters(cat.index_facts[missing[k]].indexrel, k);
+      oids.insert(cat.index_facts[missing[k]].indexrel, static_cast<uint32_t>(k));
+    pgx::StatsRequest request(oids, missing.size(), 0, missing.size());
+    for (size_t k = 0; k < missing.size(); k++) request.want_counters(static_cast<uint32_t>(k), k);
     scan_relation_stats(request);
-    if (seen.size() < cat.index_facts.size()) seen.resize(cat.index_facts.size());
-    for (size_t k = 0; k < missing.size(); k++) seen[missing[k]].set(request.counters[k]);
+    for (size_t k = 0; k < missing.size(); k++) {
+      seen.counters[missing[k]] = request.counters[k];
+      seen.known[missing[k]] = true;
+    }
   }
-  std::vector<IndexCounters> out;
-  out.reserve(positions.size());
-  for (uint32_t p : positions) out.push_back(p < seen.size() ? seen[p] : IndexCounters{});
-  return out;
+  return seen.counters;
 }
 
 const RelationCatalog& Context::relation_catalog() const {

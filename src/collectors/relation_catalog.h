@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "pg/oid_map.h"
 #include "pg/relation_stats.h"
 #include "pg/result.h"
 
@@ -36,7 +36,7 @@ struct RelationCatalog {
   pgx::ResultSet classes;
   static constexpr size_t schema_c = 0, rel_c = 1, path_c = 2, tuples_c = 3, options_c = 4;
   std::string dboid;  // the database's oid, as text (path of a relation: base/<dboid>/<relfilenode>)
-  std::unordered_map<uint32_t, size_t> row_of;  // oid -> row of `classes`
+  pgx::OidMap row_of;  // oid -> row of `classes`
   // Parsed once per catalog read (kept across scrapes with it), not once
   // per collector and scrape: the numbers of each `classes` row...
   static constexpr uint32_t kNoRow = UINT32_MAX;
@@ -96,16 +96,13 @@ struct RelationCatalog {
   uint32_t parent(size_t r) const;
 };
 
-// An index's counters as one scrape read them (pg/relation_stats.h), kept by
-// position in RelationCatalog::index_facts for the other per-table
-// collectors of the same scrape: each index is read once per scrape,
-// not once per collector. 40 bytes an index.
-struct IndexCounters : pgx::AccessCounters {
-  bool known = false;
-  void set(const pgx::AccessCounters& c) {
-    static_cast<pgx::AccessCounters&>(*this) = c;
-    known = true;
-  }
+// The indexes' counters as one scrape read them (pg/relation_stats.h), by
+// position in RelationCatalog::index_facts, for the other per-table
+// collectors of the same scrape: each index is read once per scrape, not
+// once per collector, and kept once (40 bytes an index), not copied.
+struct IndexCounters {
+  std::vector<pgx::AccessCounters> counters;  // at least index_facts.size() once read
+  std::vector<bool> known;
 };
 
 // Filled by the first collector of a scrape that needs it (Context); the

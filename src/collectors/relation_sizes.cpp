@@ -55,7 +55,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     auto [first, last] = cat.indexes_of_row(t);
     index_positions.insert(index_positions.end(), first, last);
   }
-  const std::vector<IndexCounters> index_stats = ctx.index_counters(index_positions);
+  const std::vector<pgx::AccessCounters>& index_stats = ctx.index_counters(index_positions);
 
   datadir::RelationFiles files(ctx.files.get());
   const std::string database_dir = "base/" + cat.dboid;
@@ -102,7 +102,6 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
   }
   double unused_bytes = 0;
   bool unused_known = true;
-  size_t stat_i = 0;
   for (size_t t : tables) {
     const uint32_t oid = cat.oid(t);
     const bool kept = selection.keeps(oid);
@@ -130,7 +129,7 @@ void collect_relation_sizes(const Context& ctx, metrics::Sink& out) {
     auto [first, last] = cat.indexes_of_row(t);
     for (const uint32_t* i = first; i != last; ++i) {
       const RelationCatalog::IndexFacts& ix = cat.index_facts[*i];
-      const IndexCounters& st = index_stats[stat_i++];
+      const pgx::AccessCounters& st = index_stats[*i];
       const bool unused = ix.valid && ix.droppable && st.numscans == 0;
       // Tables the relations_* settings leave out have no series; their
       // unused indexes still count in pg_index_unused_size_bytes.

@@ -220,16 +220,15 @@ void collect_tables(const Context& ctx, metrics::Sink& out) {
   // counters of their TOAST tables and of every index of the catalog (those
   // are kept for the indexes and relation_sizes collectors).
   const size_t n_index = cat.index_facts.size();
-  pgx::StatsRequest request(rows.size(), n_index + rows.size());
+  // Relations are looked up by their catalog row.
+  pgx::StatsRequest request(cat.row_of, cat.facts.size(), rows.size(), n_index + rows.size());
   for (size_t i = 0; i < rows.size(); i++) {
-    request.want_full(cat.oid(rows[i]), i);
-    request.want_counters(cat.facts[rows[i]].toast_oid, n_index + i);
+    request.want_full(static_cast<uint32_t>(rows[i]), i);
+    request.want_counters(cat.facts[rows[i]].toast_row, n_index + i);
   }
-  for (size_t p = 0; p < n_index; p++) request.want_counters(cat.index_facts[p].indexrel, p);
+  for (size_t p = 0; p < n_index; p++) request.want_counters(cat.index_facts[p].index_row, p);
   ctx.scan_relation_stats(request);
-  request.counters.resize(n_index + rows.size());
-  ctx.remember_index_counters(request.counters);
-  const std::vector<pgx::AccessCounters>& counters = request.counters;
+  const std::vector<pgx::AccessCounters>& counters = ctx.remember_index_counters(std::move(request.counters));
 
   for (size_t i = 0; i < rows.size(); i++) {
     const size_t r = rows[i];

@@ -24,29 +24,73 @@ struct LabelTable {
   std::vector<uint32_t> ends;
   std::shared_ptr<const spool::File> file;
   std::vector<std::pair<uint64_t, uint64_t>> spilled;  // (offset, length)
+  std::vector<uint64_t> spilled_ends;                  // where each spilled block ends in the table
   uint64_t spilled_bytes = 0;
-  // The whole text read back, while some connection writing it out holds it.
-  mutable std::weak_ptr<const std::string> read_back;
+  // Each spilled block read back, while some connection writing it out holds it.
+  mutable std::vector<std::weak_ptr<const std::string>> read_back;
 
-  bool read_all(std::string* out) const {
-    out->clear();
-    std::string block;
-    for (const auto& [offset, length] : spilled) {
-      if (!file->read(offset, length, &block)) return false;
-      *out += block;
+  // The text of label set `id`, which the caller checked is < ends.size();
+  // false (and *error set) when its block cannot be read back or the table
+  // is damaged. Blocks are read as they are needed and kept in `cache` up to
+  // kReadBackBudget bytes: a family walks its table in order, and each family
+  // walks it again, so the first blocks stay and the last slot takes the rest.
+  bool at(uint32_t id, spool::Lines::Cache& cache, std::string_view* out, std::string* error) const {
+    const uint64_t begin = id == 0 ? 0 : ends[id - 1], end = ends[id];
+    if (end < begin) return damaged(error);
+    if (cache.owner == this && begin >= cache.lo && end <= cache.hi) {
+      *out = std::string_view(*cache.blocks[cache.current].second).substr(begin - cache.lo, end - begin);
+      return true;
     }
-    *out += text;
+    if (begin >= spilled_bytes) {
+      if (end - spilled_bytes > text.size()) return damaged(error);
+      *out = std::string_view(text).substr(begin - spilled_bytes, end - begin);
+      return true;
+    }
+    const size_t k = std::upper_bound(spilled_ends.begin(), spilled_ends.end(), begin) - spilled_ends.begin();
+    const uint64_t lo = spilled_ends[k] - spilled[k].second, hi = spilled_ends[k];
+    if (end > hi) return damaged(error);  // a label set never spans two blocks
+    if (cache.owner != this) {
+      cache = spool::Lines::Cache();
+      cache.owner = this;
+    }
+    size_t place = 0;
+    while (place < cache.blocks.size() && cache.blocks[place].first != k) place++;
+    if (place == cache.blocks.size()) {
+      std::shared_ptr<const std::string> bytes = read_back[k].lock();
+      if (!bytes) {
+        auto read = std::make_shared<std::string>();
+        if (!file->read(spilled[k].first, spilled[k].second, read.get()) || read->size() != spilled[k].second) {
+          *error = "could not read back a label table from the temporary file";
+          return false;
+        }
+        bytes = std::move(read);
+        read_back[k] = bytes;
+      }
+      if (cache.bytes + bytes->size() > kReadBackBudget && cache.current < cache.blocks.size()) {
+        place = cache.current;
+        cache.bytes -= cache.blocks[place].second->size();
+        cache.blocks[place] = {k, std::move(bytes)};
+      } else {
+        cache.blocks.emplace_back(k, std::move(bytes));
+      }
+      cache.bytes += cache.blocks[place].second->size();
+    }
+    cache.current = place;
+    cache.lo = lo;
+    cache.hi = hi;
+    *out = std::string_view(*cache.blocks[place].second).substr(begin - lo, end - begin);
     return true;
   }
 
-  static std::string_view at(std::string_view text, const std::vector<uint32_t>& ends, uint32_t id) {
-    const uint32_t begin = id == 0 ? 0 : ends[id - 1];
-    return text.substr(begin, ends[id] - begin);
+  static constexpr size_t kReadBackBudget = 8u << 20;
+
+ private:
+  static bool damaged(std::string* error) {
+    *error = "the exposition's encoded lines are damaged";
+    return false;
   }
 };
 
-// A sample encoded: its label set's number (LEB128), the length of its
-// value's text (one byte) and that text.
 class FamilyLines final : public spool::Lines {
  public:
   FamilyLines(std::string name, std::shared_ptr<const LabelTable> labels)
@@ -55,29 +99,8 @@ class FamilyLines final : public spool::Lines {
 
   bool render(std::string_view in, size_t* pos, std::string* out, size_t want, Cache& cache,
               std::string* error) const override {
-    std::string_view text = labels_->text;
-    if (!labels_->spilled.empty()) {
-      // (Read again if the table has grown since: a sink still written to.)
-      if (cache.owner != labels_.get() || cache.sets != labels_->ends.size()) {
-        cache.owner = nullptr;
-        cache.bytes = labels_->read_back.lock();
-        if (!cache.bytes || cache.bytes->size() != (labels_->ends.empty() ? 0 : labels_->ends.back())) {
-          auto bytes = std::make_shared<std::string>();
-          if (!labels_->read_all(bytes.get())) {
-            *error = "could not read back a label table from the temporary file";
-            *pos = in.size();
-            return false;
-          }
-          cache.bytes = bytes;
-          labels_->read_back = cache.bytes;
-        }
-        cache.owner = labels_.get();
-        cache.sets = labels_->ends.size();
-      }
-      text = *cache.bytes;
-    }
-    if (text.size() < (labels_->ends.empty() ? 0 : labels_->ends.back())) return bad(in, pos, error);
     size_t p = *pos;
+    std::string_view labels;
     while (p < in.size() && out->size() < want) {
       uint32_t id = 0;
       int shift = 0;
@@ -91,8 +114,12 @@ class FamilyLines final : public spool::Lines {
       if (p >= in.size() || id >= labels_->ends.size()) return bad(in, pos, error);
       const size_t n = static_cast<unsigned char>(in[p++]);
       if (n > in.size() - p) return bad(in, pos, error);
+      if (!labels_->at(id, cache, &labels, error)) {
+        *pos = in.size();
+        return false;
+      }
       out->append(name_);
-      out->append(LabelTable::at(text, labels_->ends, id));
+      out->append(labels);
       out->push_back(' ');
       out->append(in.data() + p, n);
       out->push_back('\n');
@@ -446,6 +473,8 @@ bool Sink::spill_labels() {
   t.file = spool_;
   t.spilled.emplace_back(static_cast<uint64_t>(at), t.text.size());
   t.spilled_bytes += t.text.size();
+  t.spilled_ends.push_back(t.spilled_bytes);
+  t.read_back.emplace_back();
   t.text.clear();
   return true;
 }
@@ -461,7 +490,11 @@ LabelTable& Sink::label_table() {
 void Sink::reserve_label_sets(size_t sets, size_t bytes) {
   LabelTable& t = label_table();
   if (t.ends.capacity() < t.ends.size() + sets) t.ends.reserve(t.ends.size() + sets);
-  if (t.text.capacity() < t.text.size() + sets * bytes) t.text.reserve(t.text.size() + sets * bytes);
+  // A table that goes to the file as it grows never holds more than a block
+  // and one set: reserving all of it would keep it all (at 40,000 tables the
+  // indexes' table is 16 MB).
+  const size_t text = spooling() && !labels_shared_ ? std::min(sets * bytes, kSpillLabels + bytes) : sets * bytes;
+  if (t.text.capacity() < t.text.size() + text) t.text.reserve(t.text.size() + text);
 }
 
 void Sink::add_encoded(Entry& e, const LabelSet& labels, double value) {

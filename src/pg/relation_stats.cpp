@@ -57,7 +57,7 @@ void scan(StatsRequest* r) {
     const uint32_t full = static_cast<uint32_t>(r->full_slots());
     while (pgx_stats_scan_next(&s, &relid)) {
       const uint32_t slot = r->find(relid);
-      if (slot == UINT32_MAX) continue;
+      if (slot == OidMap::kNone) continue;
       pgx_stats_scan_copy(&s, &e);
       if (slot < full) {
         copy_stats(&e, r->full[slot]);

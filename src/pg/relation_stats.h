@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "pg/oid_map.h"
+
 namespace pgx {
 
 // As the pg_stat_get_* functions return them: counters are 0 and times NaN
@@ -46,56 +48,38 @@ struct AccessCounters {
 };
 
 // Which relations one pass over the statistics fills in, and where: each
-// oid gets a slot of `full` (RelationStats) or of `counters`. An open
-// addressing table of oids, so that the pass looks each entry up without
-// allocating.
+// relation, named by its key in `keys` (an oid -> key map such as the
+// relation catalog's rows, which must outlive the request), gets a slot of
+// `full` (RelationStats) or of `counters`. The pass looks each entry up
+// without allocating, and without a map of its own: 4 bytes a key.
 class StatsRequest {
  public:
-  StatsRequest(size_t full, size_t counters) : full(full), counters(counters), full_(full) {
-    size_t capacity = 16;
-    shift_ = 28;
-    while (capacity < 2 * (full + counters)) {
-      capacity *= 2;
-      shift_--;
-    }
-    mask_ = capacity - 1;
-    keys_.assign(capacity, 0);
-    slots_.assign(capacity, UINT32_MAX);
-  }
-  // Slot `slot` of full / counters receives the statistics of `oid` (the
-  // first request of an oid wins; oid 0 is ignored).
-  void want_full(uint32_t oid, size_t slot) { put(oid, static_cast<uint32_t>(slot)); }
-  void want_counters(uint32_t oid, size_t slot) { put(oid, static_cast<uint32_t>(full_ + slot)); }
+  StatsRequest(const OidMap& keys, size_t n_keys, size_t full, size_t counters)
+      : full(full), counters(counters), keys_(&keys), full_(full), slot_of_(n_keys, OidMap::kNone) {}
+  // Slot `slot` of full / counters receives the statistics of the relation
+  // with key `key` (the first request of a key wins; a key past n_keys, such
+  // as OidMap::kNone, is ignored).
+  void want_full(uint32_t key, size_t slot) { put(key, static_cast<uint32_t>(slot)); }
+  void want_counters(uint32_t key, size_t slot) { put(key, static_cast<uint32_t>(full_ + slot)); }
   std::vector<RelationStats> full;
   std::vector<AccessCounters> counters;
   // Filled by the pass too: how many functions of the database have
   // statistics (none: pg_stat_user_functions is empty).
   uint64_t function_entries = 0;
-  // The slot of `oid` (full slots first), or UINT32_MAX.
+  // The slot of `oid` (full slots first), or OidMap::kNone.
   uint32_t find(uint32_t oid) const noexcept {
-    for (size_t i = hash(oid);; i = (i + 1) & mask_) {
-      if (keys_[i] == oid) return slots_[i];
-      if (keys_[i] == 0) return UINT32_MAX;
-    }
+    const uint32_t key = keys_->find(oid);
+    return key < slot_of_.size() ? slot_of_[key] : OidMap::kNone;
   }
   size_t full_slots() const { return full_; }
 
  private:
-  void put(uint32_t oid, uint32_t slot) {
-    if (oid == 0) return;
-    size_t i = hash(oid);
-    while (keys_[i] != 0 && keys_[i] != oid) i = (i + 1) & mask_;
-    if (keys_[i] == oid) return;
-    keys_[i] = oid;
-    slots_[i] = slot;
+  void put(uint32_t key, uint32_t slot) {
+    if (key < slot_of_.size() && slot_of_[key] == OidMap::kNone) slot_of_[key] = slot;
   }
-  // Fibonacci hashing: the product's top bits, which every bit of the oid
-  // reaches (oids that step by a power of two would share the low bits).
-  size_t hash(uint32_t oid) const noexcept { return static_cast<uint32_t>(oid * 2654435761u) >> shift_; }
+  const OidMap* keys_;
   size_t full_;
-  size_t mask_;
-  int shift_;
-  std::vector<uint32_t> keys_, slots_;
+  std::vector<uint32_t> slot_of_;
 };
 
 // Fills `request` in one pass over the server's statistics of the current

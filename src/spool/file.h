@@ -12,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace spool {
 
@@ -64,13 +66,15 @@ class File {
 // instead of 100 MB. What the encoding is belongs to metrics::Sink.
 class Lines {
  public:
-  // What writing out needs beyond the piece (a label table read back from
-  // the file), held from one piece to the next by whoever writes them out.
-  // Shared: connections sending the same body at once read it back once.
+  // What writing out needs beyond the piece (blocks of a label table read
+  // back from the file), held from one piece to the next by whoever writes
+  // them out. A block is shared by the connections that hold it at once.
   struct Cache {
-    const void* owner = nullptr;
-    size_t sets = 0;
-    std::shared_ptr<const std::string> bytes;
+    const void* owner = nullptr;  // the table the blocks are of
+    std::vector<std::pair<size_t, std::shared_ptr<const std::string>>> blocks;  // (number, bytes)
+    size_t bytes = 0;             // in `blocks`
+    size_t current = SIZE_MAX;    // the place in `blocks` of the block used last...
+    uint64_t lo = 0, hi = 0;      // ... and the table's bytes it holds
   };
   virtual ~Lines() = default;
   // Appends the text of the whole samples encoded in `in` from *pos on,

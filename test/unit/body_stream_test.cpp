@@ -306,3 +306,52 @@ TEST(body_stream_damaged_encoded_lines_are_an_error) {
     CHECK(err.find("damaged") != std::string::npos);
   }
 }
+
+TEST(body_stream_label_table_larger_than_its_read_back_budget) {
+  // 11 MB of label sets (more than the 8 MiB of a table's blocks a stream
+  // keeps): each family walks the table again, reading back what it no
+  // longer holds, in two streams at once.
+  const std::string pad(90, 'x');
+  auto fill = [&pad](metrics::Sink& s) {
+    metrics::Sink local(s.spool());
+    metrics::Family a = local.gauge("pg_index_size_bytes", "Size.");
+    metrics::Family b = local.counter("pg_stat_user_indexes_idx_scan", "Scans.");
+    for (int i = 0; i < 100000; i++) {
+      metrics::LabelSet l({{"relname", "t" + std::to_string(i)}, {"indexrelname", pad + std::to_string(i)}});
+      a.add(l, i);
+      if (i % 3 != 1) b.add(l, i * 5);
+    }
+    s.absorb(std::move(local));
+  };
+  metrics::Sink memory;
+  fill(memory);
+  const std::string want = metrics::render(memory);
+  std::string why;
+  auto file = spool::File::create(unit::temp_dir(), &why, {}, 0);
+  CHECK(file != nullptr);
+  if (!file) return;
+  metrics::Sink spooled(file);
+  fill(spooled);
+  CHECK(file->size() > (10u << 20));
+  auto body = std::make_shared<const http::Body>(spooled.take_pieces(), file);
+  CHECK_EQ(body->size(), want.size());
+  http::StreamOptions o;
+  http::BodyStream x(body, o), y(body, o);
+  std::string got_x, got_y, err;
+  bool more_x = true, more_y = true;
+  while (more_x || more_y) {
+    size_t step = 300000;  // the two streams take different amounts at a time
+    for (auto [s, got, more] : {std::tie(x, got_x, more_x), std::tie(y, got_y, more_y)}) {
+      http::BodyStream::Out out;
+      if (more && !s.next(&out, &err)) more = false;
+      if (!more) continue;
+      const size_t n = std::min<size_t>(out.len, step);
+      step = 700000 - step;
+      got.append(out.data, n);
+      s.consumed(n);
+    }
+  }
+  CHECK_EQ(err, "");
+  CHECK(got_x == want);
+  CHECK(got_y == want);
+}
