@@ -244,7 +244,8 @@ const std::vector<pgx::AccessCounters>& Context::remember_index_counters(
   return seen.counters;
 }
 
-const std::vector<pgx::AccessCounters>& Context::index_counters(const std::vector<uint32_t>& positions) const {
+const std::vector<pgx::AccessCounters>& Context::index_counters(
+    const std::vector<uint32_t>& positions) const {
   const RelationCatalog& cat = relation_catalog();
   IndexCounters& seen = *index_counters_seen;
   const size_t n_index = cat.index_facts.size();

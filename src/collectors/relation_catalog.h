@@ -35,7 +35,7 @@ struct RelationCatalog {
   // for TOAST tables), path, reltuples, reloptions.
   pgx::ResultSet classes;
   static constexpr size_t schema_c = 0, rel_c = 1, path_c = 2, tuples_c = 3, options_c = 4;
-  std::string dboid;  // the database's oid, as text (path of a relation: base/<dboid>/<relfilenode>)
+  std::string dboid;   // the database's oid, as text (path of a relation: base/<dboid>/<relfilenode>)
   pgx::OidMap row_of;  // oid -> row of `classes`
   // Parsed once per catalog read (kept across scrapes with it), not once
   // per collector and scrape: the numbers of each `classes` row...

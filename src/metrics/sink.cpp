@@ -59,7 +59,8 @@ struct LabelTable {
       std::shared_ptr<const std::string> bytes = read_back[k].lock();
       if (!bytes) {
         auto read = std::make_shared<std::string>();
-        if (!file->read(spilled[k].first, spilled[k].second, read.get()) || read->size() != spilled[k].second) {
+        if (!file->read(spilled[k].first, spilled[k].second, read.get()) ||
+            read->size() != spilled[k].second) {
           *error = "could not read back a label table from the temporary file";
           return false;
         }
@@ -493,7 +494,8 @@ void Sink::reserve_label_sets(size_t sets, size_t bytes) {
   // A table that goes to the file as it grows never holds more than a block
   // and one set: reserving all of it would keep it all (at 40,000 tables the
   // indexes' table is 16 MB).
-  const size_t text = spooling() && !labels_shared_ ? std::min(sets * bytes, kSpillLabels + bytes) : sets * bytes;
+  const size_t text =
+      spooling() && !labels_shared_ ? std::min(sets * bytes, kSpillLabels + bytes) : sets * bytes;
   if (t.text.capacity() < t.text.size() + text) t.text.reserve(t.text.size() + text);
 }
 

@@ -70,11 +70,15 @@ class Lines {
   // back from the file), held from one piece to the next by whoever writes
   // them out. A block is shared by the connections that hold it at once.
   struct Cache {
-    const void* owner = nullptr;  // the table the blocks are of
-    std::vector<std::pair<size_t, std::shared_ptr<const std::string>>> blocks;  // (number, bytes)
-    size_t bytes = 0;             // in `blocks`
-    size_t current = SIZE_MAX;    // the place in `blocks` of the block used last...
-    uint64_t lo = 0, hi = 0;      // ... and the table's bytes it holds
+    // The table the blocks are of; its blocks read back (number, bytes) and
+    // their size.
+    const void* owner = nullptr;
+    std::vector<std::pair<size_t, std::shared_ptr<const std::string>>> blocks;
+    size_t bytes = 0;
+    // The place in `blocks` of the block used last, and the table's bytes it
+    // holds.
+    size_t current = SIZE_MAX;
+    uint64_t lo = 0, hi = 0;
   };
   virtual ~Lines() = default;
   // Appends the text of the whole samples encoded in `in` from *pos on,

@@ -247,8 +247,8 @@ TEST(body_stream_writes_encoded_lines_out) {
       CHECK(largest < 2 * http::BodyStream::kBlock);
     }
   }
-  // Two connections sending it at once, turn about (they share the label
-  // table read back from the file).
+  // Two connections sending it at once, turn about (they share the blocks of
+  // the label table read back from the file).
   {
     http::StreamOptions o;
     http::BodyStream a(body, o), b(body, o);

@@ -37,10 +37,10 @@ TEST(stats_request_finds_slots_through_the_keys) {
   pgx::StatsRequest r(rows, 4, 1, 2);
   r.want_full(2, 0);
   r.want_counters(0, 1);
-  r.want_counters(2, 0);  // key 2 already has a slot: the first wins
+  r.want_counters(2, 0);                   // key 2 already has a slot: the first wins
   r.want_counters(pgx::OidMap::kNone, 0);  // no row: ignored
   CHECK_EQ(r.find(16402), 0u);
-  CHECK_EQ(r.find(16400), 2u);  // counters come after the one full slot
+  CHECK_EQ(r.find(16400), 2u);                  // counters come after the one full slot
   CHECK_EQ(r.find(16401), pgx::OidMap::kNone);  // a row nobody asked for
   CHECK_EQ(r.find(99), pgx::OidMap::kNone);     // not a row
   CHECK_EQ(r.full.size(), 1u);
